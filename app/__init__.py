@@ -1,0 +1,83 @@
+"""GiamNgheo: the poverty-reduction intranet of a district office."""
+
+from flask import Flask
+
+from app.config import Config
+
+
+def create_app(config_class: type[Config] = Config) -> Flask:
+    """Build the application: a table of contents of register_* calls."""
+    app = Flask(__name__)
+    app.config.from_object(config_class)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set; see README.md, Configuration")
+
+    register_extensions(app)
+    register_redis(app)
+    register_i18n(app)
+    register_security(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    from app import auth_loader  # noqa: F401  (registers the user loader)
+
+
+def register_redis(app: Flask) -> None:
+    from app.tasks.queues import init_redis
+
+    init_redis(app)
+
+
+def register_i18n(app: Flask) -> None:
+    from app.i18n import init_i18n
+
+    init_i18n(app)
+
+
+def register_security(app: Flask) -> None:
+    from app.security import init_security
+
+    init_security(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.blueprints.admin.views import bp as admin_bp
+    from app.blueprints.api.views import bp as api_bp
+    from app.blueprints.auth.views import bp as auth_bp
+    from app.blueprints.households.views import bp as households_bp
+    from app.blueprints.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(households_bp, url_prefix="/households")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def register_errors(app: Flask) -> None:
+    from app.errors import init_errors
+
+    init_errors(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.templating import init_templating
+
+    init_templating(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.commands import seed
+
+    app.cli.add_command(seed)

@@ -1,0 +1,82 @@
+"""Human labels of the codes stored in the database, translated."""
+
+from flask_babel import lazy_gettext as _l
+
+ROLES = {
+    "staff": _l("Staff"),
+    "supervisor": _l("Supervisor"),
+    "manager": _l("Manager"),
+    "admin": _l("Administrator"),
+}
+STATUSES = {
+    "poor": _l("Poor"),
+    "near_poor": _l("Near-poor"),
+    "escaped": _l("Escaped poverty"),
+    "other": _l("Other"),
+}
+RESULTS = {
+    "poor": _l("Poor"),
+    "near_poor": _l("Near-poor"),
+    "average": _l("Average living standard"),
+    "not_poor": _l("Not poor"),
+}
+CRITERIA = {"income": _l("Income"), "deprivation": _l("Deprivation of basic services")}
+AREAS = {"rural": _l("Rural"), "urban": _l("Urban")}
+KINDS = {"preliminary": _l("Preliminary"), "official": _l("Official")}
+TRANSITIONS = {
+    "continuing_poor": _l("Still poor"),
+    "continuing_near_poor": _l("Still near-poor"),
+    "poor_to_near_poor": _l("Poor → near-poor"),
+    "near_poor_to_poor": _l("Near-poor → poor"),
+    "escaped_poverty": _l("Escaped poverty"),
+    "escaped_near_poverty": _l("Escaped near-poverty"),
+    "newly_poor": _l("Newly poor"),
+    "fallen_back": _l("Fallen back into poverty"),
+    "newly_near_poor": _l("Newly near-poor"),
+}
+RELATIONS = {
+    "head": _l("Head of household"),
+    "spouse": _l("Spouse"),
+    "child": _l("Child"),
+    "parent": _l("Parent"),
+    "grandchild": _l("Grandchild"),
+    "sibling": _l("Sibling"),
+    "other": _l("Other"),
+}
+SEXES = {"male": _l("Male"), "female": _l("Female")}
+SCHOOLING = {
+    "not_yet": _l("Not yet at school"),
+    "in_school": _l("At school"),
+    "dropped_out": _l("Dropped out"),
+    "finished": _l("Finished school"),
+}
+UNIT_KINDS = {
+    "province": _l("Province"),
+    "district": _l("District"),
+    "town": _l("Town"),
+    "commune": _l("Commune"),
+    "ward": _l("Ward"),
+    "village": _l("Village"),
+}
+ORGANISATION_KINDS = {
+    "state_department": _l("State department"),
+    "peoples_committee": _l("People's Committee"),
+    "mass_organisation": _l("Mass organisation"),
+    "bank": _l("Bank"),
+    "school": _l("School"),
+    "health_station": _l("Health station"),
+    "other": _l("Other"),
+}
+MESSAGES = {
+    "village_out_of_scope": _l("Choose a village inside your area."),
+    "village_not_current": _l("This village no longer exists; choose a current one."),
+    "code_taken": _l("Another household already has this code."),
+    "citizen_id_format": _l("A citizen ID has exactly 12 digits."),
+    "citizen_id_taken": _l("This citizen ID already belongs to another person."),
+    "birth_year_range": _l("Enter a birth year between 120 years ago and this year."),
+    "second_head": _l("This household already has a head; choose another relation."),
+}
+
+
+def choices(mapping: dict) -> list[tuple[str, str]]:
+    return [(k, str(v)) for k, v in mapping.items()]

@@ -1,0 +1,30 @@
+"""Every model, imported so that Alembic and the app see one metadata."""
+
+from app.models.assignments import Assignment
+from app.models.audit import AuditLog
+from app.models.catalogues import PovertyCause, SupportNeed
+from app.models.households import Household, Member, household_causes, household_needs
+from app.models.reviews import ReviewRecord, review_deprivations
+from app.models.standards import Indicator, PovertyStandard
+from app.models.units import AdminUnit
+from app.models.users import LoginThrottle, Organisation, User, UserSession
+
+__all__ = [
+    "AdminUnit",
+    "Assignment",
+    "AuditLog",
+    "Household",
+    "Indicator",
+    "LoginThrottle",
+    "Member",
+    "Organisation",
+    "PovertyCause",
+    "PovertyStandard",
+    "ReviewRecord",
+    "SupportNeed",
+    "User",
+    "UserSession",
+    "household_causes",
+    "household_needs",
+    "review_deprivations",
+]

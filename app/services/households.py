@@ -1,0 +1,291 @@
+"""The household registry: search, listing, and edits of households and members."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import abort
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import (
+    AdminUnit,
+    Household,
+    Member,
+    PovertyCause,
+    SupportNeed,
+    User,
+    household_causes,
+)
+from app.models.households import Relation
+from app.services import audit, scope
+from app.services.text import fold, search_terms
+
+CITIZEN_ID_RE = re.compile(r"^\d{12}$")
+SORTS = {
+    "code": (Household.code,),
+    "name": (Household.sort_name, Household.code),
+    "-name": (Household.sort_name.desc(), Household.code),
+    "status": (Household.status, Household.code),
+    "-code": (Household.code.desc(),),
+}
+HOUSEHOLD_FIELDS = ("code", "head_name", "ethnicity", "unit_id", "address", "area", "phone", "notes")
+MEMBER_FIELDS = (
+    "full_name",
+    "relation",
+    "sex",
+    "birth_year",
+    "ethnicity",
+    "citizen_id",
+    "occupation",
+    "health_insurance_card",
+    "schooling",
+    "has_disability",
+)
+
+
+class RegistryError(ValueError):
+    """A rule of the registry refused an edit; ``field`` names the culprit."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class HouseholdFilter:
+    q: str = ""
+    unit_id: int | None = None
+    status: str | None = None
+    cause_id: int | None = None
+    criterion: str | None = None
+    area: str | None = None
+    sort: str = "code"
+    page: int = 1
+    per_page: int = 25
+
+
+@dataclass
+class Page:
+    items: list = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    per_page: int = 25
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+
+def _filtered(user: User, flt: HouseholdFilter) -> Select:
+    stmt = select(Household.id)
+    unit_ids = scope.scope_unit_ids(user)
+    if flt.unit_id is not None:
+        unit_ids = unit_ids & scope.unit_index().family(flt.unit_id)
+    stmt = stmt.where(scope.scope_clause(Household, user, unit_ids))
+    for term in search_terms(flt.q):
+        stmt = stmt.where(Household.search_text.contains(term, autoescape=True))
+    if flt.status:
+        stmt = stmt.where(Household.status == flt.status)
+    if flt.criterion:
+        stmt = stmt.where(Household.status_criterion == flt.criterion)
+    if flt.area:
+        stmt = stmt.where(Household.area == flt.area)
+    if flt.cause_id:
+        stmt = stmt.where(
+            Household.id.in_(
+                select(household_causes.c.household_id).where(household_causes.c.cause_id == flt.cause_id)
+            )
+        )
+    return stmt
+
+
+def search_households(user: User, flt: HouseholdFilter) -> Page:
+    """One page of the households in the user's scope that match ``flt``."""
+    ids = _filtered(user, flt)
+    total = db.session.scalar(select(func.count()).select_from(ids.subquery()))
+    pages = max(1, -(-total // flt.per_page))
+    page = min(max(1, flt.page), pages)
+    order = SORTS.get(flt.sort, SORTS["code"])
+    items = db.session.scalars(
+        select(Household)
+        .where(Household.id.in_(ids))
+        .order_by(*order)
+        .limit(flt.per_page)
+        .offset((page - 1) * flt.per_page)
+    ).all()
+    return Page(items=list(items), total=total, page=page, per_page=flt.per_page)
+
+
+def load_household(user: User, household_id: int) -> Household:
+    """The household with its members and catalogues, if in scope (else 404)."""
+    stmt = (
+        scope.scoped(Household, user)
+        .where(Household.id == household_id)
+        .options(selectinload(Household.members), selectinload(Household.causes), selectinload(Household.needs))
+    )
+    household = db.session.scalars(stmt).first()
+    if household is None:
+        abort(404)
+    return household
+
+
+def rebuild_search_text(household: Household) -> None:
+    parts = [household.code, household.head_name, household.address]
+    for member in household.members:
+        parts.append(member.full_name)
+        if member.citizen_id:
+            parts.append(member.citizen_id)
+    household.search_text = " ".join(fold(p) for p in parts if p)
+    household.sort_name = fold(household.head_name)
+
+
+def next_household_code(village: AdminUnit) -> str:
+    """``<commune code>-<n>``, one more than the highest number in that commune."""
+    commune_code = village.parent.code if village.parent else village.code
+    prefix = f"{commune_code}-"
+    codes = db.session.scalars(select(Household.code).where(Household.code.startswith(prefix))).all()
+    numbers = [int(c[len(prefix) :]) for c in codes if c[len(prefix) :].isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:04d}"
+
+
+def _check_village(user: User, unit_id: int) -> AdminUnit:
+    unit = db.session.get(AdminUnit, unit_id)
+    if unit is None or unit.id not in scope.scope_unit_ids(user) or unit.kind != "village":
+        raise RegistryError("unit_id", "village_out_of_scope")
+    if not unit.is_valid_on(date.today()):
+        raise RegistryError("unit_id", "village_not_current")
+    return unit
+
+
+def _check_code_free(code: str, household_id: int | None = None) -> None:
+    other = db.session.scalars(select(Household.id).where(Household.code == code)).first()
+    if other is not None and other != household_id:
+        raise RegistryError("code", "code_taken")
+
+
+def _snapshot(obj, fields: tuple[str, ...]) -> dict:
+    return {f: getattr(obj, f) for f in fields}
+
+
+def _set_catalogues(household: Household, cause_ids: list[int], need_ids: list[int]) -> None:
+    household.causes = list(db.session.scalars(select(PovertyCause).where(PovertyCause.id.in_(cause_ids))))
+    household.needs = list(db.session.scalars(select(SupportNeed).where(SupportNeed.id.in_(need_ids))))
+
+
+def create_household(user: User, data: dict, *, ip: str | None = None) -> Household:
+    """Create a household and its head as first member.
+
+    :param data: the household fields, plus ``head_sex``, ``head_birth_year``,
+        ``cause_ids`` and ``need_ids``; ``code`` may be empty (generated).
+    :raises RegistryError: village outside scope, code taken.
+    """
+    village = _check_village(user, data["unit_id"])
+    code = (data.get("code") or "").strip() or next_household_code(village)
+    _check_code_free(code)
+    now = audit.utcnow()
+    household = Household(
+        created_at=now,
+        updated_at=now,
+        **{f: data.get(f) for f in HOUSEHOLD_FIELDS if f != "code"},
+        code=code,
+    )
+    household.area = data.get("area") or ("urban" if village.parent and village.parent.kind == "town" else "rural")
+    household.members.append(
+        Member(
+            full_name=household.head_name,
+            relation=Relation.HEAD,
+            sex=data.get("head_sex") or "male",
+            birth_year=data.get("head_birth_year") or 1980,
+            ethnicity=household.ethnicity,
+        )
+    )
+    _set_catalogues(household, data.get("cause_ids") or [], data.get("need_ids") or [])
+    rebuild_search_text(household)
+    db.session.add(household)
+    db.session.flush()
+    audit.record("create", actor=user, ip=ip, obj=household, changes=_snapshot(household, HOUSEHOLD_FIELDS))
+    return household
+
+
+def update_household(user: User, household: Household, data: dict, *, ip: str | None = None) -> Household:
+    """Apply the edit form to ``household`` (in scope); keeps the head member's name in step."""
+    before = _snapshot(household, HOUSEHOLD_FIELDS) | {"causes": [c.code for c in household.causes]}
+    if data["unit_id"] != household.unit_id:
+        _check_village(user, data["unit_id"])
+    code = (data.get("code") or "").strip() or household.code
+    _check_code_free(code, household.id)
+    for f in HOUSEHOLD_FIELDS:
+        if f in data and f != "code":
+            setattr(household, f, data[f])
+    household.code = code
+    for member in household.members:
+        if member.relation == Relation.HEAD:
+            member.full_name = household.head_name
+    _set_catalogues(household, data.get("cause_ids") or [], data.get("need_ids") or [])
+    household.updated_at = audit.utcnow()
+    rebuild_search_text(household)
+    after = _snapshot(household, HOUSEHOLD_FIELDS) | {"causes": [c.code for c in household.causes]}
+    changes = audit.diff(before, after)
+    if changes:
+        audit.record("update", actor=user, ip=ip, obj=household, changes=changes)
+    return household
+
+
+def _check_member(household: Household, data: dict, member_id: int | None) -> None:
+    citizen_id = data.get("citizen_id")
+    if citizen_id:
+        if not CITIZEN_ID_RE.match(citizen_id):
+            raise RegistryError("citizen_id", "citizen_id_format")
+        other = db.session.scalars(select(Member.id).where(Member.citizen_id == citizen_id)).first()
+        if other is not None and other != member_id:
+            raise RegistryError("citizen_id", "citizen_id_taken")
+    year = data.get("birth_year")
+    if year is None or not (date.today().year - 120 <= year <= date.today().year):
+        raise RegistryError("birth_year", "birth_year_range")
+    if data.get("relation") == Relation.HEAD:
+        heads = [m for m in household.members if m.relation == Relation.HEAD and m.id != member_id]
+        if heads:
+            raise RegistryError("relation", "second_head")
+
+
+def add_member(user: User, household: Household, data: dict, *, ip: str | None = None) -> Member:
+    """Add a member; ``citizen_id`` empty means none. Raises RegistryError."""
+    data = {**data, "citizen_id": (data.get("citizen_id") or "").strip() or None}
+    _check_member(household, data, None)
+    member = Member(**{f: data.get(f) for f in MEMBER_FIELDS})
+    member.has_disability = bool(data.get("has_disability"))
+    household.members.append(member)
+    household.updated_at = audit.utcnow()
+    rebuild_search_text(household)
+    db.session.flush()
+    audit.record("create", actor=user, ip=ip, obj=member, changes=_snapshot(member, MEMBER_FIELDS))
+    return member
+
+
+def update_member(user: User, member: Member, data: dict, *, ip: str | None = None) -> Member:
+    data = {**data, "citizen_id": (data.get("citizen_id") or "").strip() or None}
+    _check_member(member.household, data, member.id)
+    before = _snapshot(member, MEMBER_FIELDS)
+    for f in MEMBER_FIELDS:
+        if f in data:
+            setattr(member, f, data[f])
+    member.has_disability = bool(data.get("has_disability"))
+    household = member.household
+    if member.relation == Relation.HEAD:
+        household.head_name = member.full_name
+    household.updated_at = audit.utcnow()
+    rebuild_search_text(household)
+    changes = audit.diff(before, _snapshot(member, MEMBER_FIELDS))
+    if changes:
+        audit.record("update", actor=user, ip=ip, obj=member, changes=changes)
+    return member

@@ -1,0 +1,151 @@
+"""The one scoped-query helper: every read of scoped data goes through here.
+
+A user's scope is their scope unit, everything beneath it, and every unit
+that was merged into it (followed through ``successor_id``) with everything
+beneath those, so a commune created by a merge keeps the history of the
+communes it absorbed. A record outside scope is reported as absent (404).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import abort, g, has_app_context
+from sqlalchemy import ColumnElement, Select, false, select
+
+from app.extensions import db
+from app.models import (
+    AdminUnit,
+    Assignment,
+    Household,
+    Member,
+    Organisation,
+    ReviewRecord,
+    User,
+)
+
+
+@dataclass
+class UnitIndex:
+    """All units, loaded once per request: the tree and the merge links."""
+
+    units: dict[int, AdminUnit]
+    children: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    predecessors: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def load(cls) -> "UnitIndex":
+        units = {u.id: u for u in db.session.scalars(select(AdminUnit))}
+        index = cls(units)
+        for unit in units.values():
+            if unit.parent_id is not None:
+                index.children[unit.parent_id].append(unit.id)
+            if unit.successor_id is not None:
+                index.predecessors[unit.successor_id].append(unit.id)
+        return index
+
+    def family(self, root_id: int) -> set[int]:
+        """``root_id``, its descendants, and the units merged into any of them."""
+        seen: set[int] = set()
+        stack = [root_id]
+        while stack:
+            unit_id = stack.pop()
+            if unit_id in seen or unit_id not in self.units:
+                continue
+            seen.add(unit_id)
+            stack.extend(self.children.get(unit_id, ()))
+            stack.extend(self.predecessors.get(unit_id, ()))
+        return seen
+
+    def resolve(self, code: str, year: int | None = None) -> AdminUnit | None:
+        """The unit a code names in ``year`` (at its end), else its latest one."""
+        candidates = [u for u in self.units.values() if u.code == code]
+        if not candidates:
+            return None
+        if year is not None:
+            for day in (date(year, 12, 31), date(year, 1, 1)):
+                valid = [u for u in candidates if u.is_valid_on(day)]
+                if valid:
+                    return valid[0]
+        return max(candidates, key=lambda u: u.valid_from or date.min)
+
+    def ancestors(self, unit_id: int) -> list[AdminUnit]:
+        chain = []
+        unit = self.units.get(unit_id)
+        while unit is not None and unit.parent_id is not None:
+            unit = self.units.get(unit.parent_id)
+            if unit is not None:
+                chain.append(unit)
+        return list(reversed(chain))
+
+
+def unit_index() -> UnitIndex:
+    """The request's unit index (outside a request: a fresh one)."""
+    if has_app_context() and "unit_index" in g:
+        return g.unit_index
+    index = UnitIndex.load()
+    if has_app_context():
+        g.unit_index = index
+    return index
+
+
+def scope_unit_ids(user: User) -> set[int]:
+    return unit_index().family(user.scope_unit_id)
+
+
+def _in_units(column: ColumnElement, unit_ids: Iterable[int]) -> ColumnElement[bool]:
+    ids = sorted(unit_ids)
+    return column.in_(ids) if ids else false()
+
+
+def _households_in(unit_ids: set[int]) -> Select:
+    return select(Household.id).where(_in_units(Household.unit_id, unit_ids))
+
+
+def scope_clause(model: type, user: User, unit_ids: set[int] | None = None) -> ColumnElement[bool]:
+    """The WHERE clause that keeps ``model`` rows inside the user's scope.
+
+    :param unit_ids: narrow further to these units (already within scope).
+    :raises TypeError: for a model that has no scope rule (a bug, not a 404).
+    """
+    ids = scope_unit_ids(user) if unit_ids is None else unit_ids
+    if model is AdminUnit:
+        return _in_units(AdminUnit.id, ids)
+    if model is Household:
+        return _in_units(Household.unit_id, ids)
+    if model is Organisation:
+        return _in_units(Organisation.unit_id, ids)
+    if model is User:
+        return _in_units(User.scope_unit_id, ids)
+    if model is ReviewRecord:
+        return _in_units(ReviewRecord.unit_id, ids)
+    if model is Member:
+        return Member.household_id.in_(_households_in(ids))
+    if model is Assignment:
+        return Assignment.household_id.in_(_households_in(ids))
+    raise TypeError(f"no scope rule for {model.__name__}")
+
+
+def scoped(model: type, user: User) -> Select:
+    """``select(model)`` restricted to the user's scope."""
+    return select(model).where(scope_clause(model, user))
+
+
+def get_or_404(model: type, ident: int, user: User):
+    """The row ``ident`` of ``model`` if it is in the user's scope, else abort 404."""
+    row = db.session.scalars(scoped(model, user).where(model.id == ident)).first()
+    if row is None:
+        abort(404)
+    return row
+
+
+def unit_in_scope_or_404(user: User, code: str | None, year: int | None = None) -> AdminUnit:
+    """The unit named by ``code`` (the user's scope unit when empty), if in scope."""
+    index = unit_index()
+    if not code:
+        return index.units[user.scope_unit_id]
+    unit = index.resolve(code, year)
+    if unit is None or unit.id not in scope_unit_ids(user):
+        abort(404)
+    return unit

@@ -1,0 +1,106 @@
+"""Headline figures, always counted from official review records."""
+
+from dataclasses import asdict, dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import and_, case, func, select
+
+from app.extensions import db
+from app.models import AdminUnit, ReviewRecord, User
+from app.models.reviews import Criterion, ReviewKind, ReviewResult
+from app.services import scope
+
+
+@dataclass(frozen=True)
+class Stats:
+    unit_code: str
+    unit_name: str
+    year: int | None
+    households: int
+    poor: int
+    near_poor: int
+    poor_by_income: int
+    poor_by_income_urban: int
+    poor_by_income_rural: int
+    poor_by_deprivation: int
+
+    @staticmethod
+    def _rate(part: int, whole: int) -> Decimal:
+        if not whole:
+            return Decimal("0.00")
+        return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+    @property
+    def poor_rate(self) -> Decimal:
+        return self._rate(self.poor, self.households)
+
+    @property
+    def near_poor_rate(self) -> Decimal:
+        return self._rate(self.near_poor, self.households)
+
+    @property
+    def income_share(self) -> Decimal:
+        return self._rate(self.poor_by_income, self.poor)
+
+    def as_json(self) -> dict:
+        return asdict(self) | {
+            "poor_rate": float(self.poor_rate),
+            "near_poor_rate": float(self.near_poor_rate),
+        }
+
+
+def latest_official_year(user: User) -> int | None:
+    return db.session.scalar(
+        select(func.max(ReviewRecord.year)).where(
+            ReviewRecord.kind == ReviewKind.OFFICIAL, scope.scope_clause(ReviewRecord, user)
+        )
+    )
+
+
+def official_years(user: User) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(ReviewRecord.year)
+            .where(ReviewRecord.kind == ReviewKind.OFFICIAL, scope.scope_clause(ReviewRecord, user))
+            .distinct()
+            .order_by(ReviewRecord.year)
+        )
+    )
+
+
+def household_stats(user: User, unit: AdminUnit, year: int | None) -> Stats:
+    """Counts of the official review of ``year`` in ``unit``'s family, within scope."""
+    unit_ids = scope.unit_index().family(unit.id) & scope.scope_unit_ids(user)
+    poor = ReviewRecord.result == ReviewResult.POOR
+    by_income = and_(poor, ReviewRecord.criterion == Criterion.INCOME)
+
+    def count_if(cond):
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    row = db.session.execute(
+        select(
+            func.count(ReviewRecord.id),
+            count_if(poor),
+            count_if(ReviewRecord.result == ReviewResult.NEAR_POOR),
+            count_if(by_income),
+            count_if(and_(by_income, ReviewRecord.area == "urban")),
+            count_if(and_(poor, ReviewRecord.criterion == Criterion.DEPRIVATION)),
+        ).where(
+            ReviewRecord.year == year,
+            ReviewRecord.kind == ReviewKind.OFFICIAL,
+            scope.scope_clause(ReviewRecord, user, unit_ids),
+        )
+    ).one()
+    households, n_poor, near, income, income_urban, deprivation = (int(v) for v in row)
+    return Stats(
+        unit_code=unit.code,
+        unit_name=unit.name,
+        year=year,
+        households=households,
+        poor=n_poor,
+        near_poor=near,
+        poor_by_income=income,
+        poor_by_income_urban=income_urban,
+        poor_by_income_rural=income - income_urban,
+        poor_by_deprivation=deprivation,
+    )

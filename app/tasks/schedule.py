@@ -1,0 +1,11 @@
+"""Every periodic job, in one list; read by ``rq cron app.tasks.schedule``.
+
+Cron fields use the scheduler process's local time: run it with
+``TZ=Asia/Ho_Chi_Minh``.
+"""
+
+from rq import cron
+
+from app.tasks.maintenance import purge_sessions
+
+cron.register(purge_sessions, "default", cron="15 2 * * *", name="purge_sessions")

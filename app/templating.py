@@ -1,0 +1,55 @@
+"""Template filters and globals: numbers, dates and money in the user's locale."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from flask import Flask, request
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+
+from app import labels
+from app.services.audit import mask_citizen_id
+
+
+def number(value) -> str:
+    return "" if value is None else format_decimal(value)
+
+
+def percent(value) -> str:
+    """17.33 → "17,33 %" (vi) / "17.33 %" (en): two decimals, always."""
+    if value is None:
+        return ""
+    return f"{format_decimal(Decimal(value), format='#,##0.00')} %"
+
+
+def money(value) -> str:
+    """1500000 → "1.500.000 ₫"."""
+    return "" if value is None else f"{format_decimal(value, format='#,##0')} ₫"
+
+
+def day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, "dd/MM/yyyy HH:mm")
+    return format_date(value, "dd/MM/yyyy")
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments changed (None removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        number=number, percent=percent, money=money, day=day, masked=mask_citizen_id
+    )
+    app.jinja_env.globals.update(url_with=url_with, labels=labels, current_locale=lambda: str(get_locale()))
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
