@@ -9,6 +9,7 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from app import labels
 from app.services.audit import mask_citizen_id
+from app.services.scope import unit_index
 
 
 def number(value) -> str:
@@ -20,6 +21,13 @@ def percent(value) -> str:
     if value is None:
         return ""
     return f"{format_decimal(Decimal(value), format='#,##0.00')} %"
+
+
+def points(value) -> str:
+    """A change in percentage points with its sign: -2.44 → "−2,44" (vi)."""
+    if value is None:
+        return ""
+    return format_decimal(Decimal(value), format="+#,##0.00;-#,##0.00").replace("-", "−")
 
 
 def money(value) -> str:
@@ -46,10 +54,17 @@ def url_with(**changes) -> str:
     return request.path + ("?" + urlencode(args) if args else "")
 
 
+def unit_of(unit_id: int | None):
+    """A unit by id from the request's unit index (no query per row)."""
+    return unit_index().units.get(unit_id) if unit_id is not None else None
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
-        number=number, percent=percent, money=money, day=day, masked=mask_citizen_id
+        number=number, percent=percent, points=points, money=money, day=day, masked=mask_citizen_id
     )
-    app.jinja_env.globals.update(url_with=url_with, labels=labels, current_locale=lambda: str(get_locale()))
+    app.jinja_env.globals.update(
+        url_with=url_with, unit_of=unit_of, labels=labels, current_locale=lambda: str(get_locale())
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

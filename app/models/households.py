@@ -136,9 +136,7 @@ class Member(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(
-        ForeignKey("households.id", ondelete="CASCADE"), index=True
-    )
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
     full_name: Mapped[str] = mapped_column(String(120))
     relation: Mapped[str] = mapped_column(String(16))
     sex: Mapped[str] = mapped_column(String(8))

@@ -33,9 +33,7 @@ class AdminUnit(db.Model):
     __tablename__ = "admin_units"
     __table_args__ = (
         UniqueConstraint("code", "valid_from", name="uq_admin_units_code_valid_from"),
-        CheckConstraint(
-            "kind IN ('province','district','town','commune','ward','village')", name="kind"
-        ),
+        CheckConstraint("kind IN ('province','district','town','commune','ward','village')", name="kind"),
         Index("ix_admin_units_path", "path"),
     )
 

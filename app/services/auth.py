@@ -25,7 +25,9 @@ def _throttle(username: str) -> LoginThrottle:
     return row
 
 
-def authenticate(username: str, password: str, *, ip: str | None, now: datetime | None = None) -> LoginOutcome:
+def authenticate(
+    username: str, password: str, *, ip: str | None, now: datetime | None = None
+) -> LoginOutcome:
     """Check a login; count failures per username, known or not.
 
     After ``LOGIN_MAX_FAILURES`` failures the username is locked for
@@ -104,9 +106,7 @@ def purge_sessions(now: datetime | None = None) -> int:
     """Delete sessions expired or revoked more than a day ago; return how many."""
     cutoff = (now or audit.utcnow()) - timedelta(days=1)
     rows = db.session.scalars(
-        select(UserSession).where(
-            (UserSession.expires_at < cutoff) | (UserSession.revoked_at < cutoff)
-        )
+        select(UserSession).where((UserSession.expires_at < cutoff) | (UserSession.revoked_at < cutoff))
     ).all()
     for row in rows:
         db.session.delete(row)

@@ -76,10 +76,36 @@ TOWN_CODE = "01969"
 TOWN_POOR, TOWN_NEAR = 34, 45  # 30 of the 34 poor by income: the article's urban figure
 
 VILLAGE_STEMS = [
-    "Nà Pài", "Khuổi Chắp", "Pác Nặm", "Bản Chiêng", "Nà Lẹng", "Phiêng Pục", "Còn Tang",
-    "Nà Cà", "Bản Đăng", "Khuổi Lè", "Nà Vài", "Bó Lếch", "Pò Đồn", "Nà Mèo", "Bản Cám",
-    "Phja Khao", "Nà Hin", "Khau Bang", "Đon Tuấn", "Nà Dài", "Bản Pjạc", "Khuổi Hóp",
-    "Nà Thắm", "Cốc Lùng", "Pác Cáp", "Nà Cọ", "Bản Lanh", "Khuổi Khỉ", "Nặm Dất", "Phiêng Lủng",
+    "Nà Pài",
+    "Khuổi Chắp",
+    "Pác Nặm",
+    "Bản Chiêng",
+    "Nà Lẹng",
+    "Phiêng Pục",
+    "Còn Tang",
+    "Nà Cà",
+    "Bản Đăng",
+    "Khuổi Lè",
+    "Nà Vài",
+    "Bó Lếch",
+    "Pò Đồn",
+    "Nà Mèo",
+    "Bản Cám",
+    "Phja Khao",
+    "Nà Hin",
+    "Khau Bang",
+    "Đon Tuấn",
+    "Nà Dài",
+    "Bản Pjạc",
+    "Khuổi Hóp",
+    "Nà Thắm",
+    "Cốc Lùng",
+    "Pác Cáp",
+    "Nà Cọ",
+    "Bản Lanh",
+    "Khuổi Khỉ",
+    "Nặm Dất",
+    "Phiêng Lủng",
 ]
 
 SURNAMES = {
@@ -90,14 +116,50 @@ SURNAMES = {
     "H'Mông": ["Giàng", "Vàng", "Lầu", "Sùng", "Thào", "Hầu", "Lý", "Mùa"],
 }
 GIVEN_MALE = {
-    "default": ["Đức", "Hùng", "Thắng", "Bình", "Lợi", "Dũng", "Tuấn", "Hải", "Thuận", "Quyết", "Sơn",
-                "Toàn", "Khánh", "Vượng", "Chiến", "Cường", "Hưng", "Long", "Minh", "Phong"],
+    "default": [
+        "Đức",
+        "Hùng",
+        "Thắng",
+        "Bình",
+        "Lợi",
+        "Dũng",
+        "Tuấn",
+        "Hải",
+        "Thuận",
+        "Quyết",
+        "Sơn",
+        "Toàn",
+        "Khánh",
+        "Vượng",
+        "Chiến",
+        "Cường",
+        "Hưng",
+        "Long",
+        "Minh",
+        "Phong",
+    ],
     "H'Mông": ["Seo Pao", "A Chứ", "Seo Dín", "A Tủa", "Seo Lềnh", "A Sình", "Seo Páo"],
     "Dao": ["Văn Tòn", "Văn Kiềm", "Văn Phin", "Văn Sinh", "Văn Lâm", "Văn Vằn"],
 }
 GIVEN_FEMALE = {
-    "default": ["Mai", "Lan", "Hoa", "Hương", "Nga", "Thu", "Hằng", "Liên", "Nhung", "Thảo", "Yến",
-                "Phượng", "Dung", "Xuân", "Hiền", "Vân"],
+    "default": [
+        "Mai",
+        "Lan",
+        "Hoa",
+        "Hương",
+        "Nga",
+        "Thu",
+        "Hằng",
+        "Liên",
+        "Nhung",
+        "Thảo",
+        "Yến",
+        "Phượng",
+        "Dung",
+        "Xuân",
+        "Hiền",
+        "Vân",
+    ],
     "H'Mông": ["Thị Mỷ", "Thị Dợ", "Thị Chá", "Thị Súa", "Thị Pàng"],
     "Dao": ["Thị Mẩy", "Thị Kiều", "Thị Tòn", "Thị Slam", "Thị Hiền"],
 }
@@ -105,17 +167,42 @@ MIDDLE_MALE = ["Văn", "Đức", "Văn", "Ngọc", "Văn", "Minh"]
 MIDDLE_FEMALE = ["Thị", "Thị", "Thị", "Ngọc", "Thu"]
 OCCUPATIONS = ["Làm ruộng", "Làm nương", "Chăn nuôi", "Lao động tự do", "Làm thuê", "Trồng rừng"]
 DEPRIVATION_WEIGHTS = {
-    "HOUSING_QUALITY": 6, "DOMESTIC_WATER": 6, "LATRINE": 7, "ADULT_EDUCATION": 4,
-    "INFO_ASSETS": 5, "HOUSING_AREA": 3, "TELECOM": 2, "CHILD_SCHOOLING": 2,
-    "HEALTH_INSURANCE": 1, "HEALTH_ACCESS": 1,
+    "HOUSING_QUALITY": 6,
+    "DOMESTIC_WATER": 6,
+    "LATRINE": 7,
+    "ADULT_EDUCATION": 4,
+    "INFO_ASSETS": 5,
+    "HOUSING_AREA": 3,
+    "TELECOM": 2,
+    "CHILD_SCHOOLING": 2,
+    "HEALTH_INSURANCE": 1,
+    "HEALTH_ACCESS": 1,
 }
 CAUSE_WEIGHTS = {
-    "NO_CAPITAL": 9, "NO_LAND": 6, "NO_KNOWLEDGE": 6, "NO_LABOUR": 5, "ILLNESS": 5,
-    "NO_SKILLS": 4, "NO_TOOLS": 3, "DEPENDANTS": 3, "NO_JOBS": 2, "DISASTER": 1, "OTHER": 1,
+    "NO_CAPITAL": 9,
+    "NO_LAND": 6,
+    "NO_KNOWLEDGE": 6,
+    "NO_LABOUR": 5,
+    "ILLNESS": 5,
+    "NO_SKILLS": 4,
+    "NO_TOOLS": 3,
+    "DEPENDANTS": 3,
+    "NO_JOBS": 2,
+    "DISASTER": 1,
+    "OTHER": 1,
 }
 NEED_WEIGHTS = {
-    "CREDIT": 8, "PRODUCTION": 8, "VOCATIONAL": 4, "HOUSING": 3, "WATER": 3, "LATRINE": 3,
-    "HEALTH_CARD": 2, "JOB": 3, "TUITION": 2, "INFORMATION": 2, "LEGAL_AID": 1,
+    "CREDIT": 8,
+    "PRODUCTION": 8,
+    "VOCATIONAL": 4,
+    "HOUSING": 3,
+    "WATER": 3,
+    "LATRINE": 3,
+    "HEALTH_CARD": 2,
+    "JOB": 3,
+    "TUITION": 2,
+    "INFORMATION": 2,
+    "LEGAL_AID": 1,
 }
 
 DEMO_USERS = [
@@ -161,7 +248,7 @@ def allocate(total: int, weights: list[float]) -> list[int]:
 
 
 def slug(name: str) -> str:
-    """"Xã Cẩm Giàng" → "camgiang"."""
+    """ "Xã Cẩm Giàng" → "camgiang"."""
     words = fold(name).split(" ")
     if words and words[0] in {"xa", "thi", "phuong"}:
         words = words[2:] if words[0] == "thi" else words[1:]
@@ -272,9 +359,7 @@ class DemoBuilder:
         return village
 
     def current_communes(self) -> list[AdminUnit]:
-        return [
-            u for u in self.units if u.kind in ("town", "commune") and u.is_valid_on(date(2020, 3, 20))
-        ]
+        return [u for u in self.units if u.kind in ("town", "commune") and u.is_valid_on(date(2020, 3, 20))]
 
     # -- organisations and users ----------------------------------------------
 
@@ -381,7 +466,9 @@ class DemoBuilder:
             child_year = min(2019, head_year + rng.randint(20, 38))
             people.append(("child", rng.choice(["male", "female"]), child_year, surname))
         if rng.random() < 0.2 and head_year > 1965:
-            people.append(("parent", rng.choice(["male", "female"]), head_year - rng.randint(20, 30), surname))
+            people.append(
+                ("parent", rng.choice(["male", "female"]), head_year - rng.randint(20, 30), surname)
+            )
         card_prefix = {"poor": "HN2", "near_poor": "CN3"}.get(plan.result_2019, "GD4")
         members = []
         for relation, sex, year, surname_of in people:
@@ -431,7 +518,8 @@ class DemoBuilder:
         for i, code in enumerate(codes):
             commune = self.unit(code)
             villages = sorted(
-                (u for u in self.units if u.parent_id == commune.id and u.kind == "village"), key=lambda u: u.code
+                (u for u in self.units if u.parent_id == commune.id and u.kind == "village"),
+                key=lambda u: u.code,
             )
             area = "urban" if commune.kind == "town" else "rural"
             results = ["poor"] * poor[i] + ["near_poor"] * near[i]
@@ -488,17 +576,26 @@ class DemoBuilder:
         poor_line = lines.poor_urban if urban else lines.poor_rural
         band_top = lines.near_poor_urban if urban else lines.near_poor_rural
         if result == "poor" and criterion == "income":
-            return rng.randrange(poor_line // 2, poor_line + 1, 10_000), rng.choices([0, 1, 2, 3, 4], [2, 4, 4, 3, 1])[0]
+            return rng.randrange(poor_line // 2, poor_line + 1, 10_000), rng.choices(
+                [0, 1, 2, 3, 4], [2, 4, 4, 3, 1]
+            )[0]
         if result == "poor":
             return rng.randrange(poor_line + 10_000, band_top + 1, 10_000), rng.randint(3, 6)
         if result == "near_poor":
-            return rng.randrange(poor_line + 10_000, band_top + 1, 10_000), rng.choices([0, 1, 2], [3, 4, 3])[0]
+            return rng.randrange(poor_line + 10_000, band_top + 1, 10_000), rng.choices([0, 1, 2], [3, 4, 3])[
+                0
+            ]
         return rng.randrange(band_top + 10_000, band_top * 4, 10_000), rng.choices([0, 1, 2], [6, 3, 1])[0]
 
     def households(self) -> None:
-        standard = db.session.scalars(select(PovertyStandard).where(PovertyStandard.code == "QD59-2015")).one()
+        standard = db.session.scalars(
+            select(PovertyStandard).where(PovertyStandard.code == "QD59-2015")
+        ).one()
         lines = Lines.of(standard)
-        indicators = {i.code: i.id for i in db.session.scalars(select(Indicator).where(Indicator.standard_id == standard.id))}
+        indicators = {
+            i.code: i.id
+            for i in db.session.scalars(select(Indicator).where(Indicator.standard_id == standard.id))
+        }
         causes = {c.code: c.id for c in db.session.scalars(select(PovertyCause))}
         needs = {c.code: c.id for c in db.session.scalars(select(SupportNeed))}
         by_id = {u.id: u for u in self.units}
@@ -536,7 +633,15 @@ class DemoBuilder:
             review_specs.append((idx, 2018, "official", plan.result_2018))
             review_specs.append((idx, 2019, "official", plan.result_2019, plan.criterion_2019))
             prelim = "poor" if plan.preliminary_poor else plan.result_2019
-            review_specs.append((idx, 2019, "preliminary", prelim, plan.criterion_2019 if not plan.preliminary_poor else "deprivation"))
+            review_specs.append(
+                (
+                    idx,
+                    2019,
+                    "preliminary",
+                    prelim,
+                    plan.criterion_2019 if not plan.preliminary_poor else "deprivation",
+                )
+            )
 
         review_rows, deprivation_lists, official = [], [], {}
         for spec in review_specs:
@@ -558,7 +663,9 @@ class DemoBuilder:
                     score_b=10 * deprived,
                     result=str(verdict.result),
                     criterion=str(verdict.criterion) if verdict.criterion else None,
-                    transition=transition(previous, result, poor_before=False) if kind == "official" else None,
+                    transition=transition(previous, result, poor_before=False)
+                    if kind == "official"
+                    else None,
                     decision_number=f"{100 + idx % 17 * 7}/QĐ-UBND" if kind == "official" else None,
                     decision_date=date(year, 12, 20) if kind == "official" else None,
                     created_at=datetime(year, 12, 20, 9, 0),
@@ -569,7 +676,9 @@ class DemoBuilder:
                 official[(idx, year)] = result
 
         for idx, plan in enumerate(plans):
-            statuses = [(y, official[(idx, y)], plan.criterion_2019 if y == 2019 else None) for y in (2018, 2019)]
+            statuses = [
+                (y, official[(idx, y)], plan.criterion_2019 if y == 2019 else None) for y in (2018, 2019)
+            ]
             status, criterion, year = status_from(statuses)
             household_rows[idx].update(status=status, status_criterion=criterion, status_year=year)
 
@@ -648,4 +757,3 @@ class DemoBuilder:
 def build_demo(seed: int = 2019) -> list[str]:
     """Build (or complete) the demo district; returns log lines. The caller commits."""
     return DemoBuilder(seed).run()
-

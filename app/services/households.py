@@ -131,7 +131,9 @@ def load_household(user: User, household_id: int) -> Household:
     stmt = (
         scope.scoped(Household, user)
         .where(Household.id == household_id)
-        .options(selectinload(Household.members), selectinload(Household.causes), selectinload(Household.needs))
+        .options(
+            selectinload(Household.members), selectinload(Household.causes), selectinload(Household.needs)
+        )
     )
     household = db.session.scalars(stmt).first()
     if household is None:
@@ -199,7 +201,9 @@ def create_household(user: User, data: dict, *, ip: str | None = None) -> Househ
         **{f: data.get(f) for f in HOUSEHOLD_FIELDS if f != "code"},
         code=code,
     )
-    household.area = data.get("area") or ("urban" if village.parent and village.parent.kind == "town" else "rural")
+    household.area = data.get("area") or (
+        "urban" if village.parent and village.parent.kind == "town" else "rural"
+    )
     household.members.append(
         Member(
             full_name=household.head_name,

@@ -38,7 +38,9 @@ def transition(previous: str | None, current: str, *, poor_before: bool) -> Tran
     return table[(was, now)]
 
 
-def status_from(official_results: Iterable[tuple[int, str, str | None]]) -> tuple[str, str | None, int | None]:
+def status_from(
+    official_results: Iterable[tuple[int, str, str | None]],
+) -> tuple[str, str | None, int | None]:
     """The registry status implied by a household's official results.
 
     :param official_results: ``(year, result, criterion)`` triples, any order.

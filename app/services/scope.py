@@ -149,3 +149,23 @@ def unit_in_scope_or_404(user: User, code: str | None, year: int | None = None) 
     if unit is None or unit.id not in scope_unit_ids(user):
         abort(404)
     return unit
+
+
+def current_units_in_scope(user: User, kinds: tuple[str, ...], on: date | None = None) -> list[AdminUnit]:
+    """Units of ``kinds`` valid ``on`` (default today) within the user's scope, by code."""
+    index = unit_index()
+    day = on or date.today()
+    allowed = scope_unit_ids(user)
+    units = [
+        index.units[i] for i in allowed if index.units[i].kind in kinds and index.units[i].is_valid_on(day)
+    ]
+    return sorted(units, key=lambda u: u.code)
+
+
+def villages_by_commune(user: User) -> list[tuple[AdminUnit, list[AdminUnit]]]:
+    """Current villages in scope, grouped under their current commune."""
+    index = unit_index()
+    groups: dict[int, list[AdminUnit]] = {}
+    for village in current_units_in_scope(user, ("village",)):
+        groups.setdefault(village.parent_id, []).append(village)
+    return [(index.units[parent], sorted(v, key=lambda u: u.name)) for parent, v in groups.items()]

@@ -1,3 +1,138 @@
-from flask import Blueprint
+"""Read-only JSON API, session-authenticated, scoped like every page."""
+
+from flask import Blueprint, abort, jsonify, request
+from flask_login import current_user, login_required
+
+from app.blueprints.api.openapi import openapi_document
+from app.extensions import db
+from app.models import AdminUnit, Household
+from app.services import households as registry
+from app.services import scope, stats
+from app.services.audit import mask_citizen_id
 
 bp = Blueprint("api", __name__)
+MAX_PER_PAGE = 100
+
+
+def _unit_ref(unit: AdminUnit | None) -> dict | None:
+    return None if unit is None else {"code": unit.code, "name": unit.name}
+
+
+def _unit_json(unit: AdminUnit, index: scope.UnitIndex) -> dict:
+    parent = index.units.get(unit.parent_id) if unit.parent_id else None
+    successor = index.units.get(unit.successor_id) if unit.successor_id else None
+    return {
+        "id": unit.id,
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "parent": _unit_ref(parent),
+        "valid_from": unit.valid_from.isoformat() if unit.valid_from else None,
+        "valid_to": unit.valid_to.isoformat() if unit.valid_to else None,
+        "successor": _unit_ref(successor),
+    }
+
+
+def _household_json(household: Household, index: scope.UnitIndex) -> dict:
+    village = index.units[household.unit_id]
+    commune = index.units.get(village.parent_id)
+    return {
+        "id": household.id,
+        "code": household.code,
+        "head_name": household.head_name,
+        "ethnicity": household.ethnicity,
+        "unit": _unit_ref(village),
+        "commune": _unit_ref(commune),
+        "address": household.address,
+        "area": household.area,
+        "status": household.status,
+        "status_criterion": household.status_criterion,
+        "status_year": household.status_year,
+    }
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    value = request.args.get(name, type=int)
+    if value is None:
+        if name in request.args:
+            abort(400)
+        return default
+    return max(low, min(high, value))
+
+
+@bp.route("/units")
+@login_required
+def units():
+    index = scope.unit_index()
+    rows = db.session.scalars(scope.scoped(AdminUnit, current_user).order_by(AdminUnit.path)).all()
+    return jsonify(items=[_unit_json(u, index) for u in rows], total=len(rows))
+
+
+@bp.route("/households")
+@login_required
+def households():
+    unit = None
+    if request.args.get("unit"):
+        unit = scope.unit_in_scope_or_404(current_user, request.args["unit"])
+    status = request.args.get("status") or None
+    if status and status not in ("poor", "near_poor", "escaped", "other"):
+        return jsonify(error="status must be one of poor, near_poor, escaped, other"), 400
+    flt = registry.HouseholdFilter(
+        q=request.args.get("q", ""),
+        unit_id=unit.id if unit else None,
+        status=status,
+        page=_int_arg("page", 1, 1, 10**6),
+        per_page=_int_arg("per_page", 25, 1, MAX_PER_PAGE),
+    )
+    page = registry.search_households(current_user, flt)
+    index = scope.unit_index()
+    return jsonify(
+        items=[_household_json(h, index) for h in page.items],
+        total=page.total,
+        page=page.page,
+        per_page=page.per_page,
+    )
+
+
+@bp.route("/households/<int:household_id>")
+@login_required
+def household(household_id: int):
+    row = registry.load_household(current_user, household_id)
+    body = _household_json(row, scope.unit_index())
+    body["phone"] = row.phone
+    body["causes"] = [c.code for c in row.causes]
+    body["needs"] = [n.code for n in row.needs]
+    body["members"] = [
+        {
+            "id": m.id,
+            "full_name": m.full_name,
+            "relation": m.relation,
+            "sex": m.sex,
+            "birth_year": m.birth_year,
+            "ethnicity": m.ethnicity,
+            "citizen_id": mask_citizen_id(m.citizen_id),
+            "has_health_insurance": bool(m.health_insurance_card),
+            "schooling": m.schooling,
+            "has_disability": m.has_disability,
+        }
+        for m in row.members
+    ]
+    return jsonify(body)
+
+
+@bp.route("/stats")
+@login_required
+def stats_view():
+    year = request.args.get("year", type=int)
+    if "year" in request.args and year is None:
+        return jsonify(error="year must be a number"), 400
+    unit = scope.unit_in_scope_or_404(current_user, request.args.get("unit"), year)
+    if year is None:
+        year = stats.latest_official_year(current_user)
+    return jsonify(stats.household_stats(current_user, unit, year).as_json())
+
+
+@bp.route("/openapi.json")
+@login_required
+def openapi():
+    return jsonify(openapi_document())

@@ -1,3 +1,226 @@
-from flask import Blueprint
+"""The household registry: list with active search, detail, edit, members inline."""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import labels
+from app.blueprints.households.forms import HouseholdFilterForm, HouseholdForm, MemberForm
+from app.extensions import db
+from app.htmx import vary_on_htmx, wants_fragment
+from app.models import Member, PovertyCause, SupportNeed
+from app.permissions import EDITORS, require_role
+from app.services import households as registry
+from app.services import scope
+from app.services.profile import household_profile
 
 bp = Blueprint("households", __name__)
+
+
+def _filter_choices(form: HouseholdFilterForm) -> None:
+    choices = [("", _("All communes"))]
+    for commune, villages in scope.villages_by_commune(current_user):
+        choices.append((commune.id, commune.name))
+        choices += [(v.id, f"— {v.name}") for v in villages]
+    form.unit.choices = choices
+    causes = db.session.scalars(
+        select(PovertyCause).where(PovertyCause.active).order_by(PovertyCause.sort_order)
+    )
+    form.cause.choices = [("", _("All causes"))] + [(c.id, c.name_vi) for c in causes]
+
+
+def _household_choices(form: HouseholdForm) -> None:
+    form.unit_id.choices = {
+        commune.name: [(v.id, v.name) for v in villages]
+        for commune, villages in scope.villages_by_commune(current_user)
+    }
+    causes = db.session.scalars(
+        select(PovertyCause).where(PovertyCause.active).order_by(PovertyCause.sort_order)
+    )
+    needs = db.session.scalars(select(SupportNeed).where(SupportNeed.active).order_by(SupportNeed.sort_order))
+    form.cause_ids.choices = [(c.id, c.name_vi) for c in causes]
+    form.need_ids.choices = [(n.id, n.name_vi) for n in needs]
+
+
+def _registry_error(form, error: registry.RegistryError) -> None:
+    getattr(form, error.field).errors.append(labels.MESSAGES[str(error)])
+
+
+def _filter_from(form: HouseholdFilterForm) -> registry.HouseholdFilter:
+    """The filter of the query string; a value that fails validation is ignored."""
+    form.validate()
+
+    def value(field):
+        return None if field.errors or field.data in ("", None) else field.data
+
+    return registry.HouseholdFilter(
+        q=value(form.q) or "",
+        unit_id=value(form.unit),
+        status=value(form.status),
+        cause_id=value(form.cause),
+        criterion=value(form.criterion),
+        area=value(form.area),
+        sort=value(form.sort) or "code",
+        page=value(form.page) or 1,
+        per_page=current_app.config["HOUSEHOLDS_PER_PAGE"],
+    )
+
+
+@bp.route("")
+@login_required
+def index():
+    form = HouseholdFilterForm(request.args)
+    _filter_choices(form)
+    page = registry.search_households(current_user, _filter_from(form))
+    template = "households/_results.html" if wants_fragment("household-results") else "households/index.html"
+    return vary_on_htmx(make_response(render_template(template, form=form, page=page)))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require_role(*EDITORS)
+def new():
+    form = HouseholdForm()
+    _household_choices(form)
+    if form.validate_on_submit():
+        try:
+            household = registry.create_household(current_user, form.data, ip=request.remote_addr)
+        except registry.RegistryError as error:
+            _registry_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Household %(code)s registered.", code=household.code), "success")
+            return redirect(url_for("households.detail", household_id=household.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("households/form.html", form=form, household=None), status
+
+
+@bp.route("/<int:household_id>")
+@login_required
+def detail(household_id: int):
+    household = registry.load_household(current_user, household_id)
+    profile = household_profile(current_user, household)
+    return render_template(
+        "households/detail.html", household=household, profile=profile, member_form=MemberForm(formdata=None)
+    )
+
+
+@bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
+@require_role(*EDITORS)
+def edit(household_id: int):
+    household = registry.load_household(current_user, household_id)
+    form = HouseholdForm(obj=household)
+    _household_choices(form)
+    if request.method == "GET":
+        form.cause_ids.data = [c.id for c in household.causes]
+        form.need_ids.data = [n.id for n in household.needs]
+        form.version.data = str(household.version)
+    status = 200
+    if form.validate_on_submit():
+        if form.version.data != str(household.version):
+            return _conflict(household, form)
+        try:
+            registry.update_household(current_user, household, form.data, ip=request.remote_addr)
+            db.session.commit()
+        except registry.RegistryError as error:
+            _registry_error(form, error)
+        except StaleDataError:
+            db.session.rollback()
+            return _conflict(registry.load_household(current_user, household_id), form)
+        else:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("households.detail", household_id=household.id))
+    if form.is_submitted():
+        status = 422
+    return render_template("households/form.html", form=form, household=household), status
+
+
+def _conflict(household, form):
+    message = _(
+        "Someone else changed this household while you were editing. Your changes were not saved: "
+        "reload to see the current version, then edit again."
+    )
+    form.form_errors.append(message)
+    return render_template("households/form.html", form=form, household=household, conflict=True), 409
+
+
+def _member_or_404(household, member_id: int) -> Member:
+    member = next((m for m in household.members if m.id == member_id), None)
+    if member is None:
+        abort(404)
+    return member
+
+
+@bp.route("/<int:household_id>/members", methods=["POST"])
+@require_role(*EDITORS)
+def member_create(household_id: int):
+    household = registry.load_household(current_user, household_id)
+    form = MemberForm()
+    if form.validate_on_submit():
+        try:
+            member = registry.add_member(current_user, household, form.data, ip=request.remote_addr)
+        except registry.RegistryError as error:
+            _registry_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(name)s added to the household.", name=member.full_name), "success")
+            if wants_fragment():
+                return render_template(
+                    "households/_member_created.html",
+                    household=household,
+                    member=member,
+                    member_form=MemberForm(formdata=None),
+                )
+            return redirect(url_for("households.detail", household_id=household.id) + "#members")
+    if wants_fragment():
+        response = make_response(
+            render_template("households/_member_new.html", household=household, member_form=form), 422
+        )
+        response.headers["HX-Retarget"] = "#member-new"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    profile = household_profile(current_user, household)
+    return render_template(
+        "households/detail.html", household=household, profile=profile, member_form=form
+    ), 422
+
+
+@bp.route("/<int:household_id>/members/<int:member_id>")
+@login_required
+def member_row(household_id: int, member_id: int):
+    household = registry.load_household(current_user, household_id)
+    member = _member_or_404(household, member_id)
+    return render_template("households/_member_row.html", household=household, member=member)
+
+
+@bp.route("/<int:household_id>/members/<int:member_id>/edit", methods=["GET", "POST"])
+@require_role(*EDITORS)
+def member_edit(household_id: int, member_id: int):
+    household = registry.load_household(current_user, household_id)
+    member = _member_or_404(household, member_id)
+    form = MemberForm(obj=member)
+    if form.validate_on_submit():
+        try:
+            registry.update_member(current_user, member, form.data, ip=request.remote_addr)
+        except registry.RegistryError as error:
+            _registry_error(form, error)
+        else:
+            db.session.commit()
+            if wants_fragment():
+                return render_template("households/_member_row.html", household=household, member=member)
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("households.detail", household_id=household.id) + "#members")
+    status = 422 if form.is_submitted() else 200
+    template = "households/_member_edit_row.html" if wants_fragment() else "households/member_edit.html"
+    return render_template(template, household=household, member=member, form=form), status

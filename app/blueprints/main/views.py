@@ -1,3 +1,52 @@
-from flask import Blueprint
+"""Home page with the scope's headline figures, language choice and health."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from app.extensions import db
+from app.services import overview
+from app.tasks.queues import redis_client
 
 bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    year = request.args.get("year", type=int)
+    summary = overview.headline(current_user, year)
+    return render_template("main/index.html", summary=summary)
+
+
+@bp.route("/locale", methods=["POST"])
+def set_locale():
+    locale = request.form.get("locale")
+    if locale in current_app.config["LANGUAGES"]:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            current_user.locale = locale
+            db.session.commit()
+    target = request.form.get("next") or ""
+    if urlsplit(target).netloc or not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.index")
+    return redirect(target)
+
+
+@bp.route("/healthz")
+def healthz():
+    """Database and Redis state, no personal data, no login."""
+    state = {"database": "ok", "redis": "ok"}
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"
+        state["database"] = f"error: {type(exc).__name__}"
+        db.session.rollback()
+    try:
+        redis_client().ping()
+    except Exception as exc:  # noqa: BLE001
+        state["redis"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in state.values())
+    return jsonify(status="ok" if healthy else "degraded", **state), 200 if healthy else 503
