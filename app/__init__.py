@@ -27,10 +27,26 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_pragmas(db.engine)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     from app import auth_loader  # noqa: F401  (registers the user loader)
+
+
+def _sqlite_pragmas(engine) -> None:
+    """Foreign keys on, WAL so the web and the worker can write side by side, and a busy wait."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
 
 
 def register_redis(app: Flask) -> None:

@@ -75,6 +75,15 @@ MESSAGES = {
     "citizen_id_taken": _l("This citizen ID already belongs to another person."),
     "birth_year_range": _l("Enter a birth year between 120 years ago and this year."),
     "second_head": _l("This household already has a head; choose another relation."),
+    "unit_out_of_scope": _l("Choose a unit inside your area."),
+    "organisation_out_of_scope": _l("Choose an organisation inside your area."),
+    "username_taken": _l("This username is already taken."),
+    "own_admin_role": _l("You cannot remove your own administrator role."),
+    "own_account": _l("You cannot deactivate your own account."),
+    "parent_cycle": _l("A unit cannot be placed under itself or one of its own units."),
+    "successor_self": _l("A unit cannot be its own successor."),
+    "dates_reversed": _l("The end date must not be before the start date."),
+    "unit_code_taken": _l("Another unit already has this code from the same date."),
 }
 
 

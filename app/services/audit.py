@@ -1,7 +1,7 @@
 """Writing the append-only audit log."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from app.extensions import db
@@ -18,6 +18,9 @@ def mask_citizen_id(value: str | None) -> str | None:
 
 
 def _mask(value: Any) -> Any:
+    """JSON-ready copy of ``value`` with citizen IDs masked and dates as ISO text."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
     if isinstance(value, str):
         return mask_citizen_id(value)
     if isinstance(value, dict):

@@ -58,6 +58,29 @@ class UnitIndex:
             stack.extend(self.predecessors.get(unit_id, ()))
         return seen
 
+    def subtree(self, root_id: int) -> set[int]:
+        """``root_id`` and its descendants by parent links only (no merged units)."""
+        seen: set[int] = set()
+        stack = [root_id]
+        while stack:
+            unit_id = stack.pop()
+            if unit_id not in seen and unit_id in self.units:
+                seen.add(unit_id)
+                stack.extend(self.children.get(unit_id, ()))
+        return seen
+
+    def units_for_year(self, unit_id: int, year: int | None) -> set[int]:
+        """The units whose records count for ``unit_id`` in ``year``.
+
+        A unit that existed that year counts only its own subtree, so a commune
+        merged into it later keeps its own figures; a unit created later counts
+        the units merged into it as well.
+        """
+        unit = self.units[unit_id]
+        if year is not None and (unit.is_valid_on(date(year, 12, 31)) or unit.is_valid_on(date(year, 1, 1))):
+            return self.subtree(unit_id)
+        return self.family(unit_id)
+
     def resolve(self, code: str, year: int | None = None) -> AdminUnit | None:
         """The unit a code names in ``year`` (at its end), else its latest one."""
         candidates = [u for u in self.units.values() if u.code == code]

@@ -69,8 +69,8 @@ def official_years(user: User) -> list[int]:
 
 
 def household_stats(user: User, unit: AdminUnit, year: int | None) -> Stats:
-    """Counts of the official review of ``year`` in ``unit``'s family, within scope."""
-    unit_ids = scope.unit_index().family(unit.id) & scope.scope_unit_ids(user)
+    """Counts of the official review of ``year`` for ``unit`` (see ``units_for_year``), within scope."""
+    unit_ids = scope.unit_index().units_for_year(unit.id, year) & scope.scope_unit_ids(user)
     poor = ReviewRecord.result == ReviewResult.POOR
     by_income = and_(poor, ReviewRecord.criterion == Criterion.INCOME)
 

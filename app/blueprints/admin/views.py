@@ -1,8 +1,183 @@
-from flask import Blueprint
+"""Administration: users, organisations and administrative units."""
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import labels
+from app.blueprints.admin.forms import NewUserForm, OrganisationForm, UnitForm, UserForm
+from app.extensions import db
+from app.htmx import vary_on_htmx, wants_fragment
+from app.models import AdminUnit, Organisation, User
+from app.permissions import require_role
+from app.services import admin as admin_service
+from app.services import scope
+from app.services.households import RegistryError
 
 bp = Blueprint("admin", __name__)
 
 
+def _unit_choices(kinds: tuple[str, ...] | None = None, blank: str | None = None) -> list:
+    index = scope.unit_index()
+    units = [index.units[i] for i in scope.scope_unit_ids(current_user)]
+    units = sorted((u for u in units if kinds is None or u.kind in kinds), key=lambda u: u.path)
+    choices = [("", blank)] if blank else []
+    return choices + [(u.id, f"{'— ' * max(0, u.depth - 1)}{u.name} ({u.code})") for u in units]
+
+
+def _organisation_choices() -> list:
+    orgs = db.session.scalars(scope.scoped(Organisation, current_user).order_by(Organisation.name))
+    return [("", _("None"))] + [(o.id, o.name) for o in orgs]
+
+
+def _error(form, error: RegistryError) -> None:
+    getattr(form, error.field).errors.append(labels.MESSAGES[str(error)])
+
+
+def _ip() -> str | None:
+    return request.remote_addr
+
+
 @bp.route("/users")
+@require_role("admin")
 def users():
-    return "todo"
+    page = admin_service.list_users(
+        current_user,
+        q=request.args.get("q", ""),
+        role=request.args.get("role") if request.args.get("role") in labels.ROLES else None,
+        page=request.args.get("page", 1, type=int),
+    )
+    template = "admin/_user_results.html" if wants_fragment("user-results") else "admin/users.html"
+    return vary_on_htmx(make_response(render_template(template, page=page)))
+
+
+def _user_form(form: UserForm) -> UserForm:
+    form.scope_unit_id.choices = _unit_choices(("province", "district", "town", "commune", "ward"))
+    form.organisation_id.choices = _organisation_choices()
+    return form
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@require_role("admin")
+def user_new():
+    form = _user_form(NewUserForm())
+    if form.validate_on_submit():
+        try:
+            user = admin_service.create_user(current_user, form.data, ip=_ip())
+        except RegistryError as error:
+            _error(form, error)
+        else:
+            db.session.commit()
+            flash(_("User %(username)s created.", username=user.username), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None), 422 if form.is_submitted() else 200
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@require_role("admin")
+def user_edit(user_id: int):
+    user = scope.get_or_404(User, user_id, current_user)
+    form = _user_form(UserForm(obj=user))
+    form.username.data = user.username
+    if form.validate_on_submit():
+        try:
+            admin_service.update_user(current_user, user, form.data, ip=_ip())
+        except RegistryError as error:
+            _error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user), 422 if form.is_submitted() else 200
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@require_role("admin")
+def user_active(user_id: int):
+    user = scope.get_or_404(User, user_id, current_user)
+    active = request.form.get("active") == "1"
+    try:
+        admin_service.set_user_active(current_user, user, active, ip=_ip())
+    except RegistryError as error:
+        flash(labels.MESSAGES[str(error)], "danger")
+    else:
+        db.session.commit()
+        message = _("%(name)s can log in again.") if active else _("%(name)s is deactivated and logged out.")
+        flash(message % {"name": user.full_name}, "success")
+    return redirect(url_for("admin.users"), 303)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@require_role("admin")
+def user_password(user_id: int):
+    user = scope.get_or_404(User, user_id, current_user)
+    password = admin_service.reset_password(current_user, user, ip=_ip())
+    db.session.commit()
+    flash(
+        _(
+            "New password for %(username)s: %(password)s — give it to them in person; it is shown only once.",
+            username=user.username,
+            password=password,
+        ),
+        "warning",
+    )
+    return redirect(url_for("admin.users"), 303)
+
+
+@bp.route("/organisations")
+@require_role("admin")
+def organisations():
+    orgs = db.session.scalars(
+        scope.scoped(Organisation, current_user).order_by(Organisation.unit_id, Organisation.name)
+    ).all()
+    return render_template("admin/organisations.html", organisations=orgs)
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@bp.route("/organisations/<int:org_id>/edit", methods=["GET", "POST"])
+@require_role("admin")
+def organisation_form(org_id: int | None = None):
+    org = scope.get_or_404(Organisation, org_id, current_user) if org_id else None
+    form = OrganisationForm(obj=org)
+    form.unit_id.choices = _unit_choices(("province", "district", "town", "commune", "ward", "village"))
+    if form.validate_on_submit():
+        try:
+            admin_service.save_organisation(current_user, org, form.data, ip=_ip())
+        except RegistryError as error:
+            _error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Organisation saved."), "success")
+            return redirect(url_for("admin.organisations"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/organisation_form.html", form=form, organisation=org), status
+
+
+@bp.route("/units")
+@require_role("admin")
+def units():
+    index = scope.unit_index()
+    root = index.units[current_user.scope_unit_id]
+    return render_template("admin/units.html", root=root, index=index)
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
+@require_role("admin")
+def unit_form(unit_id: int | None = None):
+    unit = scope.get_or_404(AdminUnit, unit_id, current_user) if unit_id else None
+    form = UnitForm(obj=unit)
+    if unit is None and request.method == "GET" and request.args.get("parent", type=int):
+        form.parent_id.data = request.args.get("parent", type=int)
+    form.parent_id.choices = _unit_choices(("province", "district", "town", "commune", "ward"))
+    form.successor_id.choices = _unit_choices(blank=_("None"))
+    if form.validate_on_submit():
+        try:
+            admin_service.save_unit(current_user, unit, form.data, ip=_ip())
+        except RegistryError as error:
+            _error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Unit saved."), "success")
+            return redirect(url_for("admin.units"))
+    return render_template("admin/unit_form.html", form=form, unit=unit), 422 if form.is_submitted() else 200
