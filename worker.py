@@ -1,6 +1,9 @@
-"""RQ worker entry: create_app(), an app context around every job, Worker(...).work()."""
+"""RQ worker entry: create_app(), an app context around every job, Worker(...).work().
 
-import sys
+Usage: ``python worker.py [--burst] [queue ...]`` (default queues: RQ_QUEUES).
+"""
+
+import argparse
 
 from rq import Worker
 
@@ -14,23 +17,26 @@ class AppWorker(Worker):
 
     app = None
 
-    def perform_job(self, job, queue):
+    def perform_job(self, job, queue, *args, **kwargs):
         with self.app.app_context():
             db.engine.dispose(close=False)
             try:
-                return super().perform_job(job, queue)
+                return super().perform_job(job, queue, *args, **kwargs)
             finally:
                 db.session.remove()
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="GiamNgheo RQ worker")
+    parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    parser.add_argument("queues", nargs="*")
+    args = parser.parse_args(argv)
     app = create_app()
     AppWorker.app = app
-    queues = argv or list(app.config["RQ_QUEUES"])
     with app.app_context():
-        worker = AppWorker(queues, connection=redis_client())
-    worker.work(with_scheduler=True)
+        worker = AppWorker(args.queues or list(app.config["RQ_QUEUES"]), connection=redis_client())
+    worker.work(burst=args.burst, with_scheduler=not args.burst)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -62,9 +62,11 @@ def register_i18n(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
+    from app.htmx import init_htmx
     from app.security import init_security
 
     init_security(app)
+    init_htmx(app)
 
 
 def register_blueprints(app: Flask) -> None:

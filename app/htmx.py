@@ -1,6 +1,6 @@
 """The one place that decides between a whole page and a fragment."""
 
-from flask import Response, request
+from flask import Flask, Response, render_template, request, session
 
 
 def is_htmx() -> bool:
@@ -33,3 +33,20 @@ def redirect_htmx(response: Response, location: str) -> Response:
     """Make an htmx client navigate (a 302 would be followed inside the swap)."""
     response.headers["HX-Redirect"] = location
     return response
+
+
+def _append_flashes(response: Response) -> Response:
+    """Deliver pending flash messages with an htmx fragment, as an out-of-band swap of #flashes."""
+    if not is_htmx() or response.direct_passthrough or response.status_code in (204, 301, 302, 303):
+        return response
+    if not response.mimetype == "text/html" or "HX-Redirect" in response.headers:
+        return response
+    if not session.get("_flashes"):
+        return response
+    oob = render_template("_flashes_oob.html")
+    response.set_data(response.get_data(as_text=True) + oob)
+    return response
+
+
+def init_htmx(app: Flask) -> None:
+    app.after_request(_append_flashes)

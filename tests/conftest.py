@@ -100,7 +100,8 @@ def database_url(name: str, tmp_dir: Path) -> str:
     admin_dsn = urlunsplit(parts._replace(scheme="postgresql"))
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
             (db_name,),
         )
         conn.execute(f'DROP DATABASE IF EXISTS "{db_name}"')

@@ -602,78 +602,9 @@ class DemoBuilder:
         plans = self.plans()
         now = utcnow()
 
-        household_rows, seq = [], {}
-        for plan in plans:
-            plan.members = self.make_members(plan)
-            seq[plan.commune_2019] = seq.get(plan.commune_2019, 0) + 1
-            village = by_id[plan.village_now]
-            head = plan.members[0]["full_name"]
-            code = f"{plan.commune_2019}-{seq[plan.commune_2019]:04d}"
-            address = f"{village.name}, {by_id[village.parent_id].name}, huyện Bạch Thông, tỉnh Bắc Kạn"
-            search = [code, head, address] + [m["full_name"] for m in plan.members]
-            search += [m["citizen_id"] for m in plan.members if m["citizen_id"]]
-            household_rows.append(
-                dict(
-                    code=code,
-                    head_name=head,
-                    sort_name=fold(head),
-                    ethnicity=plan.ethnicity,
-                    unit_id=village.id,
-                    address=address,
-                    area=plan.area,
-                    phone=f"09{self.rng.randrange(10**8):08d}" if self.rng.random() < 0.6 else None,
-                    search_text=" ".join(fold(s) for s in search),
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        review_specs = []  # (plan index, year, kind, result, criterion)
-        for idx, plan in enumerate(plans):
-            review_specs.append((idx, 2018, "official", plan.result_2018))
-            review_specs.append((idx, 2019, "official", plan.result_2019, plan.criterion_2019))
-            prelim = "poor" if plan.preliminary_poor else plan.result_2019
-            review_specs.append(
-                (
-                    idx,
-                    2019,
-                    "preliminary",
-                    prelim,
-                    plan.criterion_2019 if not plan.preliminary_poor else "deprivation",
-                )
-            )
-
-        review_rows, deprivation_lists, official = [], [], {}
-        for spec in review_specs:
-            idx, year, kind, result = spec[:4]
-            wanted = spec[4] if len(spec) > 4 else ("income" if self.rng.random() < 0.93 else "deprivation")
-            plan = plans[idx]
-            income, deprived = self.figures(lines, plan.area, result, wanted if result == "poor" else None)
-            verdict = classify(lines, plan.area, income, deprived)
-            assert verdict.result == result, (verdict, result, income, deprived)
-            previous = official.get((idx, year - 1))
-            review_rows.append(
-                dict(
-                    year=year,
-                    kind=kind,
-                    standard_id=standard.id,
-                    unit_id=plan.village_2019,
-                    area=plan.area,
-                    income_per_month=income,
-                    score_b=10 * deprived,
-                    result=str(verdict.result),
-                    criterion=str(verdict.criterion) if verdict.criterion else None,
-                    transition=transition(previous, result, poor_before=False)
-                    if kind == "official"
-                    else None,
-                    decision_number=f"{100 + idx % 17 * 7}/QĐ-UBND" if kind == "official" else None,
-                    decision_date=date(year, 12, 20) if kind == "official" else None,
-                    created_at=datetime(year, 12, 20, 9, 0),
-                )
-            )
-            deprivation_lists.append(self.weighted_sample(DEPRIVATION_WEIGHTS, deprived))
-            if kind == "official":
-                official[(idx, year)] = result
+        household_rows = self.household_rows(plans, by_id, now)
+        review_specs = self.review_specs(plans)
+        review_rows, deprivation_lists, official = self.review_rows(plans, review_specs, standard, lines)
 
         for idx, plan in enumerate(plans):
             statuses = [
@@ -710,6 +641,86 @@ class DemoBuilder:
             f"households added: {len(household_rows)}, members: {len(member_rows)}, "
             f"review records: {len(review_rows)}"
         )
+
+    def household_rows(self, plans: list[Plan], by_id: dict[int, AdminUnit], now: datetime) -> list[dict]:
+        rows, seq = [], {}
+        for plan in plans:
+            plan.members = self.make_members(plan)
+            seq[plan.commune_2019] = seq.get(plan.commune_2019, 0) + 1
+            village = by_id[plan.village_now]
+            head = plan.members[0]["full_name"]
+            code = f"{plan.commune_2019}-{seq[plan.commune_2019]:04d}"
+            address = f"{village.name}, {by_id[village.parent_id].name}, huyện Bạch Thông, tỉnh Bắc Kạn"
+            search = [code, head, address] + [m["full_name"] for m in plan.members]
+            search += [m["citizen_id"] for m in plan.members if m["citizen_id"]]
+            rows.append(
+                dict(
+                    code=code,
+                    head_name=head,
+                    sort_name=fold(head),
+                    ethnicity=plan.ethnicity,
+                    unit_id=village.id,
+                    address=address,
+                    area=plan.area,
+                    phone=f"09{self.rng.randrange(10**8):08d}" if self.rng.random() < 0.6 else None,
+                    search_text=" ".join(fold(s) for s in search),
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        return rows
+
+    @staticmethod
+    def review_specs(plans: list[Plan]) -> list[tuple]:
+        """``(plan index, year, kind, result, wanted criterion or None)`` for every review record."""
+        specs = []
+        for idx, plan in enumerate(plans):
+            specs.append((idx, 2018, "official", plan.result_2018, None))
+            specs.append((idx, 2019, "official", plan.result_2019, plan.criterion_2019))
+            if plan.preliminary_poor:
+                specs.append((idx, 2019, "preliminary", "poor", "deprivation"))
+            else:
+                specs.append((idx, 2019, "preliminary", plan.result_2019, plan.criterion_2019))
+        return specs
+
+    def review_rows(self, plans: list[Plan], specs: list[tuple], standard, lines: Lines):
+        """Rows whose figures classify (checked here) to the planned result."""
+        rows, deprivations, official = [], [], {}
+        for idx, year, kind, result, wanted in specs:
+            if result == "poor" and wanted is None:
+                wanted = "income" if self.rng.random() < 0.93 else "deprivation"
+            plan = plans[idx]
+            income, deprived = self.figures(lines, plan.area, result, wanted if result == "poor" else None)
+            verdict = classify(lines, plan.area, income, deprived)
+            if verdict.result != result:
+                raise AssertionError(f"generated figures classify to {verdict}, not {result}")
+            is_official = kind == "official"
+            rows.append(
+                dict(
+                    year=year,
+                    kind=kind,
+                    standard_id=standard.id,
+                    unit_id=plan.village_2019,
+                    area=plan.area,
+                    income_per_month=income,
+                    score_b=10 * deprived,
+                    result=str(verdict.result),
+                    criterion=str(verdict.criterion) if verdict.criterion else None,
+                    transition=transition(official.get((idx, year - 1)), result, poor_before=False)
+                    if is_official
+                    else None,
+                    decision_number=f"{year % 100 * 10 + int(plan.commune_2019) % 97}/QĐ-UBND"
+                    if is_official
+                    else None,
+                    decision_date=date(year, 12, 20) if is_official else None,
+                    created_at=datetime(year, 12, 20, 9, 0),
+                )
+            )
+            deprivations.append(self.weighted_sample(DEPRIVATION_WEIGHTS, deprived))
+            if is_official:
+                official[(idx, year)] = result
+        return rows, deprivations, official
 
     def weighted_sample(self, weights: dict[str, int], k: int) -> list[str]:
         pool = dict(weights)
