@@ -2,12 +2,13 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from app.blueprints.auth.forms import LoginForm
 from app.extensions import db
+from app.htmx import is_htmx, redirect_htmx
 from app.services import auth
 
 bp = Blueprint("auth", __name__)
@@ -57,4 +58,6 @@ def logout():
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
+    if is_htmx():
+        return redirect_htmx(make_response("", 204), url_for("auth.login"))
     return redirect(url_for("auth.login"))
