@@ -7,7 +7,8 @@ from typing import Any
 from app.extensions import db
 from app.models import AuditLog
 
-_CITIZEN_ID = re.compile(r"\b(\d{3})\d{6}(\d{3})\b")
+# Any run of exactly 12 ASCII digits, even glued to letters ("CCCD001203045678").
+_CITIZEN_ID = re.compile(r"(?<![0-9])([0-9]{3})[0-9]{6}([0-9]{3})(?![0-9])")
 
 
 def mask_citizen_id(value: str | None) -> str | None:

@@ -22,7 +22,7 @@ from app.models.households import Relation
 from app.services import audit, scope
 from app.services.text import fold, search_terms
 
-CITIZEN_ID_RE = re.compile(r"^\d{12}$")
+CITIZEN_ID_RE = re.compile(r"[0-9]{12}")
 SORTS = {
     "code": (Household.code,),
     "name": (Household.sort_name, Household.code),
@@ -248,7 +248,7 @@ def update_household(user: User, household: Household, data: dict, *, ip: str | 
 def _check_member(household: Household, data: dict, member_id: int | None) -> None:
     citizen_id = data.get("citizen_id")
     if citizen_id:
-        if not CITIZEN_ID_RE.match(citizen_id):
+        if not CITIZEN_ID_RE.fullmatch(citizen_id):
             raise RegistryError("citizen_id", "citizen_id_format")
         other = db.session.scalars(select(Member.id).where(Member.citizen_id == citizen_id)).first()
         if other is not None and other != member_id:

@@ -11,8 +11,8 @@ from app import labels
 from app.forms import MultiCheckboxField
 from app.models.households import ETHNICITIES
 
-PHONE = Regexp(r"^0\d{9,10}$", message=_l("A phone number has 10 or 11 digits and starts with 0."))
-CITIZEN_ID = Regexp(r"^\d{12}$", message=_l("A citizen ID has exactly 12 digits."))
+PHONE = Regexp(r"^0[0-9]{9,10}$", message=_l("A phone number has 10 or 11 digits and starts with 0."))
+CITIZEN_ID = Regexp(r"^[0-9]{12}$", message=_l("A citizen ID has exactly 12 digits."))
 
 
 def _optional_int(value):
