@@ -12,7 +12,7 @@ STATUSES = {
     "poor": _l("Poor"),
     "near_poor": _l("Near-poor"),
     "escaped": _l("Escaped poverty"),
-    "other": _l("Other"),
+    "other": _l("Not poor"),
 }
 RESULTS = {
     "poor": _l("Poor"),

@@ -41,6 +41,7 @@ from app.models import (
 from app.services import reference
 from app.services.audit import utcnow
 from app.services.classification import Lines, classify
+from app.services.households import search_document
 from app.services.reviews import status_from, transition
 from app.services.text import fold
 
@@ -663,7 +664,7 @@ class DemoBuilder:
                     address=address,
                     area=plan.area,
                     phone=f"09{self.rng.randrange(10**8):08d}" if self.rng.random() < 0.6 else None,
-                    search_text=" ".join(fold(s) for s in search),
+                    search_text=search_document(search),
                     version=1,
                     created_at=now,
                     updated_at=now,

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import abort
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -23,6 +23,7 @@ from app.services import audit, scope
 from app.services.text import fold, search_terms
 
 CITIZEN_ID_RE = re.compile(r"[0-9]{12}")
+SEARCH_SEPARATOR = " | "
 SORTS = {
     "code": (Household.code,),
     "name": (Household.sort_name, Household.code),
@@ -61,7 +62,7 @@ class HouseholdFilter:
     cause_id: int | None = None
     criterion: str | None = None
     area: str | None = None
-    sort: str = "code"
+    sort: str = ""
     page: int = 1
     per_page: int = 25
 
@@ -92,8 +93,9 @@ def _filtered(user: User, flt: HouseholdFilter) -> Select:
     if flt.unit_id is not None:
         unit_ids = unit_ids & scope.unit_index().family(flt.unit_id)
     stmt = stmt.where(scope.scope_clause(Household, user, unit_ids))
-    for term in search_terms(flt.q):
-        stmt = stmt.where(Household.search_text.contains(term, autoescape=True))
+    clause = search_clause(flt.q)
+    if clause is not None:
+        stmt = stmt.where(clause)
     if flt.status:
         stmt = stmt.where(Household.status == flt.status)
     if flt.criterion:
@@ -109,13 +111,40 @@ def _filtered(user: User, flt: HouseholdFilter) -> Select:
     return stmt
 
 
+def search_document(parts: list[str | None]) -> str:
+    """The folded text active search matches; a separator keeps a phrase inside one field."""
+    return SEARCH_SEPARATOR.join(fold(p) for p in parts if p)
+
+
+def search_clause(query: str | None):
+    """Households whose one field (a name, the code, the address, a citizen ID) contains the
+    folded phrase, or whose head's name contains every word ("nguyen duc" finds "Nguyễn Văn Đức").
+    None for an empty query."""
+    terms = search_terms(query)
+    if not terms:
+        return None
+    phrase = " ".join(terms)
+    head_has_every_word = and_(*(Household.sort_name.contains(t, autoescape=True) for t in terms))
+    return or_(Household.search_text.contains(phrase, autoescape=True), head_has_every_word)
+
+
+def _order(flt: HouseholdFilter) -> tuple:
+    terms = search_terms(flt.q)
+    if flt.sort in SORTS:
+        return SORTS[flt.sort]
+    if terms:  # best match first: the head's own name, then the code
+        head_first = case((Household.sort_name.contains(" ".join(terms), autoescape=True), 0), else_=1)
+        return (head_first, Household.code)
+    return SORTS["code"]
+
+
 def search_households(user: User, flt: HouseholdFilter) -> Page:
     """One page of the households in the user's scope that match ``flt``."""
     ids = _filtered(user, flt)
     total = db.session.scalar(select(func.count()).select_from(ids.subquery()))
     pages = max(1, -(-total // flt.per_page))
     page = min(max(1, flt.page), pages)
-    order = SORTS.get(flt.sort, SORTS["code"])
+    order = _order(flt)
     items = db.session.scalars(
         select(Household)
         .where(Household.id.in_(ids))
@@ -144,10 +173,8 @@ def load_household(user: User, household_id: int) -> Household:
 def rebuild_search_text(household: Household) -> None:
     parts = [household.code, household.head_name, household.address]
     for member in household.members:
-        parts.append(member.full_name)
-        if member.citizen_id:
-            parts.append(member.citizen_id)
-    household.search_text = " ".join(fold(p) for p in parts if p)
+        parts += [member.full_name, member.citizen_id]
+    household.search_text = search_document(parts)
     household.sort_name = fold(household.head_name)
 
 

@@ -263,8 +263,8 @@ def test_inline_edit_replaces_only_its_row_and_escape_cancels(page, console, log
 
     row.get_by_role("link", name=EDIT).click()
     expect(row).to_have_attribute("data-editing", "")
-    expect(row.locator("[name=full_name]")).to_be_focused()
-    row.locator("[name=occupation]").fill("Công nhân may")
+    expect(row.locator('[name$="-full_name"]')).to_be_focused()
+    row.locator('[name$="-occupation"]').fill("Công nhân may")
     row.get_by_role("button", name=SAVE).click()
     expect(row).not_to_have_attribute("data-editing", "")
     expect(row.locator("td").nth(OCCUPATION)).to_have_text("Công nhân may")
@@ -275,8 +275,8 @@ def test_inline_edit_replaces_only_its_row_and_escape_cancels(page, console, log
 
     row.get_by_role("link", name=EDIT).click()
     expect(row).to_have_attribute("data-editing", "")
-    row.locator("[name=occupation]").fill("Thợ mộc")
-    row.locator("[name=occupation]").press("Escape")
+    row.locator('[name$="-occupation"]').fill("Thợ mộc")
+    row.locator('[name$="-occupation"]').press("Escape")
     expect(row).not_to_have_attribute("data-editing", "")
     expect(row.locator("input")).to_have_count(0)
     expect(row.locator("td").nth(OCCUPATION)).to_have_text("Công nhân may")

@@ -45,6 +45,7 @@ class HouseholdFilterForm(FlaskForm):
         self.criterion.choices = anything + list(labels.CRITERIA.items())
         self.area.choices = anything + list(labels.AREAS.items())
         self.sort.choices = [
+            ("", _l("Best match")),
             ("code", _l("Household code")),
             ("name", _l("Head of household, A–Z")),
             ("-name", _l("Head of household, Z–A")),
@@ -81,7 +82,7 @@ class HouseholdForm(FlaskForm):
 
 class MemberForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(min=2, max=120)])
-    relation = SelectField(_l("Relation to head"), choices=list(labels.RELATIONS.items()))
+    relation = SelectField(_l("Relation to head"), choices=list(labels.RELATIONS.items()), default="child")
     sex = SelectField(_l("Sex"), choices=list(labels.SEXES.items()))
     birth_year = IntegerField(_l("Birth year"), validators=[DataRequired(message=_l("Enter a birth year."))])
     ethnicity = SelectField(_l("Ethnicity"), choices=[(e, e) for e in ETHNICITIES])

@@ -72,7 +72,7 @@ def _filter_from(form: HouseholdFilterForm) -> registry.HouseholdFilter:
         cause_id=value(form.cause),
         criterion=value(form.criterion),
         area=value(form.area),
-        sort=value(form.sort) or "code",
+        sort=value(form.sort) or "",
         page=value(form.page) or 1,
         per_page=current_app.config["HOUSEHOLDS_PER_PAGE"],
     )
@@ -209,7 +209,7 @@ def member_row(household_id: int, member_id: int):
 def member_edit(household_id: int, member_id: int):
     household = registry.load_household(current_user, household_id)
     member = _member_or_404(household, member_id)
-    form = MemberForm(obj=member)
+    form = MemberForm(obj=member, prefix=f"m{member.id}")  # ids must not clash with the add form
     if form.validate_on_submit():
         try:
             registry.update_member(current_user, member, form.data, ip=request.remote_addr)
