@@ -135,9 +135,18 @@ def empty_database() -> None:
 # -- the unit-test app ----------------------------------------------------------------------------
 
 
+def dispose(application) -> None:
+    """Close the pool, so no connection outlives the run (a ResourceWarning is an error here)."""
+    with application.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def _app(tmp_path_factory, redis_url):
-    return make_test_app(database_url("unit", tmp_path_factory.mktemp("db")), redis_url)
+    application = make_test_app(database_url("unit", tmp_path_factory.mktemp("db")), redis_url)
+    yield application
+    dispose(application)
 
 
 @pytest.fixture
@@ -226,7 +235,8 @@ def demo_app(tmp_path_factory, redis_url):
         _db.session.commit()
         _db.session.remove()
     application.config["DEMO_PASSWORD"] = demo_password()
-    return application
+    yield application
+    dispose(application)
 
 
 @pytest.fixture

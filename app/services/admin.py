@@ -136,6 +136,8 @@ def _check_unit(admin: User, unit: AdminUnit | None, data: dict) -> None:
         raise RegistryError("parent_id", "parent_cycle")
     if data.get("successor_id") and (unit is not None and data["successor_id"] == unit.id):
         raise RegistryError("successor_id", "successor_self")
+    if data.get("successor_id") and data["successor_id"] not in allowed:
+        raise RegistryError("successor_id", "unit_out_of_scope")
     valid_from: date | None = data.get("valid_from")
     valid_to: date | None = data.get("valid_to")
     if valid_from and valid_to and valid_to < valid_from:
@@ -160,6 +162,7 @@ def save_unit(admin: User, unit: AdminUnit | None, data: dict, *, ip: str | None
         setattr(unit, f, data.get(f) or None)
     db.session.flush()
     set_paths(list(db.session.scalars(select(AdminUnit))))
+    scope.forget_units()
     changes = audit.diff(before, _snapshot(unit, UNIT_FIELDS))
     audit.record("create" if not before else "update", actor=admin, ip=ip, obj=unit, changes=changes or None)
     return unit

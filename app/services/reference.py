@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AdminUnit, Indicator, PovertyCause, PovertyStandard, SupportNeed
+from app.services import scope
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
 
@@ -217,4 +218,6 @@ def load_units_csv(path: Path | None = None) -> int:
             unit.successor_id = _successor(units, row["successor_code"], unit.valid_to).id
     db.session.flush()
     set_paths(units)
+    if added:
+        scope.forget_units()
     return len(added)

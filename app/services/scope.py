@@ -113,6 +113,12 @@ def unit_index() -> UnitIndex:
     return index
 
 
+def forget_units() -> None:
+    """Drop the request's unit index after units change, so the next read sees them."""
+    if has_app_context():
+        g.pop("unit_index", None)
+
+
 def scope_unit_ids(user: User) -> set[int]:
     return unit_index().family(user.scope_unit_id)
 
