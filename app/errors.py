@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -36,7 +36,12 @@ def _render(code: int, message: str | None = None):
 
 
 def handle_http(error: HTTPException):
-    return _render(error.code or 500)
+    body, code = _render(error.code or 500)
+    response = make_response(body, code)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":  # keep Allow (405), Retry-After, WWW-Authenticate
+            response.headers[name] = value
+    return response
 
 
 def handle_csrf(error: CSRFError):

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
@@ -96,7 +97,7 @@ def database_url(name: str, tmp_dir: Path) -> str:
     import psycopg
 
     parts = urlsplit(base)
-    db_name = f"{parts.path.lstrip('/')}_{name}"
+    db_name = f"{parts.path.lstrip('/')}_{name}_{os.getpid()}"  # concurrent runs never share one
     admin_dsn = urlunsplit(parts._replace(scheme="postgresql"))
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(
@@ -136,10 +137,17 @@ def empty_database() -> None:
 
 
 def dispose(application) -> None:
-    """Close the pool, so no connection outlives the run (a ResourceWarning is an error here)."""
+    """Close the pool (a ResourceWarning is an error here) and drop a PostgreSQL test database."""
     with application.app_context():
         _db.session.remove()
+        url = _db.engine.url
         _db.engine.dispose()
+    if url.get_backend_name() == "postgresql":
+        import psycopg
+
+        admin_dsn = url.set(drivername="postgresql", database=os.environ["DATABASE_URL"].rsplit("/", 1)[-1])
+        with psycopg.connect(admin_dsn.render_as_string(hide_password=False), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -167,9 +175,21 @@ def world(app):
 
 
 class Client(FlaskClient):
-    """A test client that knows its CSRF token."""
+    """A test client that knows its CSRF token.
+
+    Each request runs in an application context of its own, as in production, so ``g`` (the
+    user, the unit index, the locale) never leaks from one request or client to the next; the
+    test's own session is expired afterwards so it sees what the request committed.
+    """
 
     csrf: str | None = None
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            _db.session.expire_all()
+        return response
 
     def refresh_csrf(self, path: str = "/auth/login") -> str:
         body = self.get(path).get_data(as_text=True)

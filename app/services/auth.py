@@ -1,10 +1,13 @@
 """Authentication: password check with throttling, and server-side sessions."""
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import LoginThrottle, User, UserSession
@@ -15,6 +18,11 @@ from app.services import audit
 class LoginOutcome:
     user: User | None
     locked: bool = False
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
 
 
 def _throttle(username: str) -> LoginThrottle:
@@ -43,7 +51,9 @@ def authenticate(
         return LoginOutcome(None, locked=True)
 
     user = db.session.scalars(select(User).where(User.username == username)).first()
-    if user is not None and user.active and user.check_password(password):
+    # Hash even for an unknown name, so the answer takes as long as for a wrong password.
+    password_ok = check_password_hash(user.password_hash if user else _dummy_hash(), password)
+    if user is not None and user.active and password_ok:
         throttle.failures = 0
         throttle.locked_until = None
         audit.record("login", actor=user, ip=ip, obj=user)

@@ -206,9 +206,11 @@ def _snapshot(obj, fields: tuple[str, ...]) -> dict:
     return {f: getattr(obj, f) for f in fields}
 
 
-def _set_catalogues(household: Household, cause_ids: list[int], need_ids: list[int]) -> None:
-    household.causes = list(db.session.scalars(select(PovertyCause).where(PovertyCause.id.in_(cause_ids))))
-    household.needs = list(db.session.scalars(select(SupportNeed).where(SupportNeed.id.in_(need_ids))))
+def _catalogues(data: dict) -> tuple[list[PovertyCause], list[SupportNeed]]:
+    """The chosen causes and needs, loaded before the household changes (one flush, one version)."""
+    causes = db.session.scalars(select(PovertyCause).where(PovertyCause.id.in_(data.get("cause_ids") or [])))
+    needs = db.session.scalars(select(SupportNeed).where(SupportNeed.id.in_(data.get("need_ids") or [])))
+    return list(causes), list(needs)
 
 
 def create_household(user: User, data: dict, *, ip: str | None = None) -> Household:
@@ -221,6 +223,7 @@ def create_household(user: User, data: dict, *, ip: str | None = None) -> Househ
     village = _check_village(user, data["unit_id"])
     code = (data.get("code") or "").strip() or next_household_code(village)
     _check_code_free(code)
+    causes, needs = _catalogues(data)
     now = audit.utcnow()
     household = Household(
         created_at=now,
@@ -240,7 +243,7 @@ def create_household(user: User, data: dict, *, ip: str | None = None) -> Househ
             ethnicity=household.ethnicity,
         )
     )
-    _set_catalogues(household, data.get("cause_ids") or [], data.get("need_ids") or [])
+    household.causes, household.needs = causes, needs
     rebuild_search_text(household)
     db.session.add(household)
     db.session.flush()
@@ -255,6 +258,7 @@ def update_household(user: User, household: Household, data: dict, *, ip: str | 
         _check_village(user, data["unit_id"])
     code = (data.get("code") or "").strip() or household.code
     _check_code_free(code, household.id)
+    causes, needs = _catalogues(data)
     for f in HOUSEHOLD_FIELDS:
         if f in data and f != "code":
             setattr(household, f, data[f])
@@ -262,7 +266,7 @@ def update_household(user: User, household: Household, data: dict, *, ip: str | 
     for member in household.members:
         if member.relation == Relation.HEAD:
             member.full_name = household.head_name
-    _set_catalogues(household, data.get("cause_ids") or [], data.get("need_ids") or [])
+    household.causes, household.needs = causes, needs
     household.updated_at = audit.utcnow()
     rebuild_search_text(household)
     after = _snapshot(household, HOUSEHOLD_FIELDS) | {"causes": [c.code for c in household.causes]}

@@ -47,6 +47,7 @@ class HouseholdFilterForm(FlaskForm):
         self.sort.choices = [
             ("", _l("Best match")),
             ("code", _l("Household code")),
+            ("-code", _l("Household code, descending")),
             ("name", _l("Head of household, A–Z")),
             ("-name", _l("Head of household, Z–A")),
             ("status", _l("Status")),

@@ -121,6 +121,7 @@ def detail(household_id: int):
 def edit(household_id: int):
     household = registry.load_household(current_user, household_id)
     form = HouseholdForm(obj=household)
+    del form.head_sex, form.head_birth_year  # the head is edited as a member
     _household_choices(form)
     if request.method == "GET":
         form.cause_ids.data = [c.id for c in household.causes]
