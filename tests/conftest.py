@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import time
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,7 +26,9 @@ from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
+from werkzeug.security import generate_password_hash
 
+import app.models.users as users_module
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db as _db
@@ -131,6 +134,27 @@ def empty_database() -> None:
         else:
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """Hash test passwords with a cheap PBKDF2 (werkzeug's scrypt costs ~0.3 s a hash).
+
+    ``check_password_hash`` reads the method from the stored hash, so checks behave as in
+    production; only the cost changes. Ask for ``production_hashing`` to keep the real one.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            users_module,
+            "generate_password_hash",
+            partial(generate_password_hash, method="pbkdf2:sha256:1000"),
+        )
+        yield
+
+
+@pytest.fixture
+def production_hashing(monkeypatch):
+    monkeypatch.setattr(users_module, "generate_password_hash", generate_password_hash)
 
 
 # -- the unit-test app ----------------------------------------------------------------------------

@@ -1,10 +1,5 @@
 """Service-test fixtures.
 
-Password hashing: werkzeug's default scrypt costs ~0.3 s a hash and a ``world`` hashes six, so
-these tests hash with a cheap PBKDF2. ``check_password_hash`` reads the method from the stored
-hash, so password checks behave as in production; only the cost changes. The patch is undone at
-the end of each module, so it never reaches tests outside tests/services.
-
 Shared data: the function-scoped ``app`` of tests/conftest.py empties the database after every
 test, a TRUNCATE that costs 0.2–0.4 s on PostgreSQL. A module here instead builds its data once
 (``shared_app``, ``shared_world``) and each test runs in a transaction that ``shared_db`` rolls
@@ -12,40 +7,13 @@ back: tests flush, never commit (a commit fails the test), and the unit index ca
 dropped after each test. A module that uses these must not ask for ``app`` or ``login_as``.
 """
 
-from functools import partial
-
 import pytest
 from flask import g
 from sqlalchemy import event
-from werkzeug.security import generate_password_hash
 
-import app.models.users as users_module
 from app.extensions import db as _db
 from tests.conftest import empty_database
 from tests.factories import build_world
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _cheap_password_hashing():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            users_module,
-            "generate_password_hash",
-            partial(generate_password_hash, method="pbkdf2:sha256:1000"),
-        )
-        yield
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _close_pooled_connections(_app):
-    """Close the engine's pooled connections at the end of the session.
-
-    Left to the garbage collector, a pooled psycopg connection warns (ResourceWarning) during
-    pytest's unconfigure, which ``filterwarnings = error`` turns into exit status 1 on PostgreSQL.
-    """
-    yield
-    with _app.app_context():
-        _db.engine.dispose()
 
 
 @pytest.fixture(scope="module")
