@@ -27,7 +27,7 @@ def household_profile(user: User, household: Household) -> Profile:
             scope.scoped(ReviewRecord, user)
             .where(ReviewRecord.household_id == household.id)
             .options(selectinload(ReviewRecord.deprivations), selectinload(ReviewRecord.standard))
-            .order_by(ReviewRecord.year.desc(), ReviewRecord.kind.desc())
+            .order_by(ReviewRecord.year.desc(), ReviewRecord.kind.asc())  # official before preliminary
         )
     )
     official = [r for r in reviews if r.kind == ReviewKind.OFFICIAL]
