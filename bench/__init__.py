@@ -1,0 +1,1 @@
+"""Benchmarks of GiamNgheo at district and province scale (see bench/README.md)."""

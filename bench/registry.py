@@ -1,0 +1,312 @@
+"""Benchmark of the household registry at district or province scale.
+
+    .venv/bin/python -m bench.registry [--households N] [--db sqlite|URL] [--keep] [--reuse]
+
+Builds the database through the real migrations (bench/build.py), serves the
+app with gunicorn (2 workers, ``bench.floor_app:app``), logs in as the manager
+and a commune user, and measures with concurrent connections the household
+search, the filtered list, the household page, ``/api/v1/stats`` and a floor
+route (a static page of the list's size): p50 / p95 latency, requests per
+second, and throughput as a share of the floor's. Goals are printed as
+PASS / MISS, never asserted. See bench/README.md.
+"""
+
+import argparse
+import math
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote_plus
+
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from app.extensions import db
+from app.models import Household, User
+from app.services import scope
+from app.services.demo import demo_password
+from app.services.text import fold
+from bench.build import RegistryBuilder, district_count
+from bench.cpu import CpuMeter
+from bench.database import (
+    OUT_DIR,
+    ROOT,
+    bench_app,
+    create_database,
+    database_exists,
+    database_url,
+    drop_database,
+    migrate,
+)
+from bench.load import Client, Result, Scenario, measure
+from bench.server import Services
+
+PAGES = ("search", "list", "household", "stats", "floor")
+HTMX_SEARCH = {"HX-Request": "true", "HX-Target": "household-results", "HX-Trigger": "q"}
+# scale -> (page, measure, comparison, threshold, label)
+GOALS = {
+    "district": [
+        ("search", "p95", "<", 100.0, "p95 < 100 ms"),
+        ("list", "ratio", ">=", 0.4, "≥ 0.4 × floor"),
+    ],
+    "province": [
+        ("search", "p95", "<", 250.0, "p95 < 250 ms"),
+        ("stats", "p95", "<", 300.0, "p95 < 300 ms"),
+    ],
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.registry", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--households", type=int, default=100_000, help="8575 for district scale")
+    parser.add_argument("--db", default="sqlite", help="sqlite (bench/out/) or a PostgreSQL URL")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="skip the build if the database exists (kept)")
+    parser.add_argument("--users", nargs="+", default=["manager", "staff.camgiang"])
+    parser.add_argument("--requests", type=int, default=400, help="measured requests per page")
+    parser.add_argument("--warmup", type=int, default=40)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per page at most")
+    parser.add_argument("--seed", type=int, default=2019)
+    return parser.parse_args(argv)
+
+
+# -- build --------------------------------------------------------------------------------------
+
+
+def build(url: str, households: int, seed: int) -> None:
+    began = time.perf_counter()
+    create_database(url)
+    app = bench_app(url)
+    migrate(app)
+    migrated = time.perf_counter() - began
+    print(f"building {households:,} households in {district_count(households)} district(s) into {url}")
+    with app.app_context():
+        report = RegistryBuilder(households, seed=seed, log=print).run()
+        analyzed = analyze()
+        db.session.remove()
+        db.engine.dispose()
+    total = time.perf_counter() - began
+    print(
+        f"built {report.households:,} households, {report.members:,} members, {report.reviews:,} review "
+        f"records, {report.units:,} units, {report.users} users"
+    )
+    phases = {"create + migrate": migrated, **report.phases}
+    if analyzed is not None:
+        phases["VACUUM ANALYZE"] = analyzed
+    print("build time: " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()) + f"; total {total:.1f} s")
+
+
+def analyze() -> float | None:
+    """PostgreSQL: VACUUM ANALYZE, as autovacuum does soon after a bulk load (statistics, and the
+    visibility map that index-only scans need). SQLite: nothing, as the app never runs ANALYZE."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    began = time.perf_counter()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    return time.perf_counter() - began
+
+
+# -- test data ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    """What one user's requests are drawn from: households in scope and the poor list's pages."""
+
+    username: str
+    household_ids: list[int]
+    head_names: list[str]
+    poor_pages: int
+
+
+def sample_user(username: str, per_page: int) -> Sample:
+    user = db.session.scalars(select(User).where(User.username == username)).one()
+    rows = db.session.execute(
+        select(Household.id, Household.head_name).where(scope.scope_clause(Household, user))
+    ).all()
+    poor = db.session.scalar(
+        select(func.count(Household.id)).where(
+            scope.scope_clause(Household, user), Household.status == "poor"
+        )
+    )
+    return Sample(username, [r.id for r in rows], [r.head_name for r in rows], max(1, -(-poor // per_page)))
+
+
+def fragment(name: str, rng: random.Random) -> str:
+    """What someone types into active search: a word, two words, or a word and a half."""
+    words = fold(name).split(" ")
+    roll = rng.random()
+    if roll < 0.35 or len(words) < 2:
+        return rng.choice(words)
+    i = rng.randrange(len(words) - 1)
+    if roll < 0.7:
+        return f"{words[i]} {words[i + 1]}"
+    nxt = words[i + 1]
+    return f"{words[i]} {nxt[: max(1, len(nxt) - rng.randint(0, 2))]}"
+
+
+def scenarios(sample: Sample, count: int, seed: int) -> list[Scenario]:
+    rng = random.Random(f"{seed}-{sample.username}")
+    user = sample.username
+    searches = [
+        f"/households?q={quote_plus(fragment(rng.choice(sample.head_names), rng))}" for _ in range(count)
+    ]
+    return [
+        Scenario(user, "search", searches, dict(HTMX_SEARCH, **{"HX-Current-URL": "/households"})),
+        Scenario(
+            user,
+            "list",
+            [f"/households?status=poor&page={rng.randint(1, sample.poor_pages)}" for _ in range(count)],
+        ),
+        Scenario(
+            user, "household", [f"/households/{rng.choice(sample.household_ids)}" for _ in range(count)]
+        ),
+        Scenario(user, "stats", ["/api/v1/stats"] * count),
+        Scenario(user, "floor", [f"/_floor/{user}"] * count),
+    ]
+
+
+# -- serving and measuring --------------------------------------------------------------------
+
+
+def write_floor(client: Client, username: str, floor_dir: Path) -> int:
+    """The user's full /households page, pre-rendered, as the floor template; returns its size."""
+    page = client.request("GET", "/households")
+    if page.status != 200:
+        raise RuntimeError(f"/households for {username}: HTTP {page.status}")
+    body = page.body.decode()
+    if "{% endraw %}" in body:
+        raise RuntimeError("the page contains {% endraw %}; cannot wrap it as a raw template")
+    target = floor_dir / "bench_floor" / f"{username}.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("{% raw %}" + body + "{% endraw %}", encoding="utf-8")
+    return len(page.body)
+
+
+def bench(services: Services, samples: list[Sample], args: argparse.Namespace) -> list[Result]:
+    results = []
+    for sample in samples:
+        client = Client(services.base_url)
+        client.login(sample.username, demo_password())
+        size = write_floor(client, sample.username, services.floor_dir)
+        print(
+            f"logged in as {sample.username}: {len(sample.household_ids):,} households in scope, "
+            f"/households {size / 1024:.1f} KB"
+        )
+        for scenario in scenarios(sample, args.warmup + args.requests, args.seed):
+            result = measure(
+                services.base_url,
+                client.cookies,
+                scenario,
+                warmup=args.warmup,
+                concurrency=args.concurrency,
+                time_limit=args.time_limit,
+            )
+            print(f"  {scenario.name:<10} {result.count} requests, p95 {result.percentile(0.95):.0f} ms")
+            results.append(result)
+    return results
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+
+def scale_of(households: int) -> str:
+    return "district" if households < 50_000 else "province"
+
+
+def verdict(result: Result, ratio: float, goals: list[tuple]) -> str:
+    marks = []
+    for page, measure_name, comparison, threshold, label in goals:
+        if page != result.scenario.name:
+            continue
+        value = result.percentile(0.95) if measure_name == "p95" else ratio
+        ok = value < threshold if comparison == "<" else value >= threshold
+        marks.append(f"{'PASS' if ok and not result.errors else 'MISS'} {label}")
+    return "; ".join(marks)
+
+
+def code_revision() -> str:
+    """The commit measured, and whether app/ had uncommitted changes (others edit it meanwhile)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "app", "migrations"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no git)"
+    return head + (" + uncommitted changes in app/ or migrations/" if dirty else "")
+
+
+def report(results: list[Result], households: int, dialect: str, cpu: str) -> None:
+    scale = scale_of(households)
+    floors = {r.scenario.user: r.rps for r in results if r.scenario.name == "floor"}
+    print()
+    print(f"{households:,} households, {dialect}, goals of {scale} scale; app code {code_revision()}")
+    print(cpu)
+    header = f"{'user':<17}{'page':<10}{'n':>5}{'err':>5}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>8}{'× floor':>9}"
+    print(header + f"{'KB':>7}  goal")
+    print("-" * (len(header) + 30))
+    for result in results:
+        ratio = result.rps / floors.get(result.scenario.user, math.nan)
+        print(
+            f"{result.scenario.user:<17}{result.scenario.name:<10}{result.count:>5}{result.errors:>5}"
+            f"{result.percentile(0.5):>9.1f}{result.percentile(0.95):>9.1f}{result.rps:>8.1f}"
+            f"{ratio:>9.2f}{result.mean_kb:>7.1f}  {verdict(result, ratio, GOALS[scale])}"
+        )
+
+
+def pg_database(url: str) -> str | None:
+    parsed = make_url(url)
+    return parsed.database if parsed.get_backend_name() == "postgresql" else None
+
+
+def serve_and_measure(url: str, samples: list[Sample], args: argparse.Namespace) -> tuple[list[Result], str]:
+    """Start Redis and gunicorn, measure, stop them (also on Ctrl-C and errors)."""
+    with tempfile.TemporaryDirectory(prefix="bench-floor-") as floor_dir:
+        meter = CpuMeter(pg_database(url))
+        with Services(
+            url, workers=args.workers, floor_dir=Path(floor_dir), log_dir=OUT_DIR / "logs"
+        ) as services:
+            services.start_redis()
+            services.start_gunicorn()
+            print(f"gunicorn -w {args.workers} on {services.base_url}, redis {services.redis_url}")
+            results = bench(services, samples, args)
+        return results, meter.summary()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    url = database_url(args.db, args.households)
+    try:
+        if args.reuse and database_exists(url):
+            print(f"reusing {url}")
+        else:
+            build(url, args.households, args.seed)
+        app = bench_app(url)
+        with app.app_context():
+            samples = [sample_user(u, app.config["HOUSEHOLDS_PER_PAGE"]) for u in args.users]
+            dialect = db.engine.dialect.name
+            db.session.remove()
+            db.engine.dispose()
+        results, cpu = serve_and_measure(url, samples, args)
+        report(results, args.households, dialect, cpu)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if not (args.keep or args.reuse):
+            drop_database(url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
