@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import abort
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -87,28 +87,25 @@ class Page:
         return min(self.total, self.page * self.per_page)
 
 
-def _filtered(user: User, flt: HouseholdFilter) -> Select:
-    stmt = select(Household.id)
+def _conditions(user: User, flt: HouseholdFilter) -> list:
+    """The WHERE conditions of ``flt`` within the user's scope."""
     unit_ids = scope.scope_unit_ids(user)
     if flt.unit_id is not None:
         unit_ids = unit_ids & scope.unit_index().family(flt.unit_id)
-    stmt = stmt.where(scope.scope_clause(Household, user, unit_ids))
+    conditions = [scope.scope_clause(Household, user, unit_ids)]
     clause = search_clause(flt.q)
     if clause is not None:
-        stmt = stmt.where(clause)
+        conditions.append(clause)
     if flt.status:
-        stmt = stmt.where(Household.status == flt.status)
+        conditions.append(Household.status == flt.status)
     if flt.criterion:
-        stmt = stmt.where(Household.status_criterion == flt.criterion)
+        conditions.append(Household.status_criterion == flt.criterion)
     if flt.area:
-        stmt = stmt.where(Household.area == flt.area)
+        conditions.append(Household.area == flt.area)
     if flt.cause_id:
-        stmt = stmt.where(
-            Household.id.in_(
-                select(household_causes.c.household_id).where(household_causes.c.cause_id == flt.cause_id)
-            )
-        )
-    return stmt
+        causes = select(household_causes.c.household_id).where(household_causes.c.cause_id == flt.cause_id)
+        conditions.append(Household.id.in_(causes))
+    return conditions
 
 
 def search_document(parts: list[str | None]) -> str:
@@ -140,14 +137,16 @@ def _order(flt: HouseholdFilter) -> tuple:
 
 def search_households(user: User, flt: HouseholdFilter) -> Page:
     """One page of the households in the user's scope that match ``flt``."""
-    ids = _filtered(user, flt)
-    total = db.session.scalar(select(func.count()).select_from(ids.subquery()))
+    conditions = _conditions(user, flt)
+    total = db.session.scalar(select(func.count(Household.id)).where(*conditions))
     pages = max(1, -(-total // flt.per_page))
     page = min(max(1, flt.page), pages)
     order = _order(flt)
+    # Filter the rows themselves (no id IN subquery), so the database can walk the sort
+    # index and stop after one page.
     items = db.session.scalars(
         select(Household)
-        .where(Household.id.in_(ids))
+        .where(*conditions)
         .order_by(*order)
         .limit(flt.per_page)
         .offset((page - 1) * flt.per_page)

@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import and_, case, func, select
 
 from app.extensions import db
-from app.models import AdminUnit, ReviewRecord, User
+from app.models import ReviewRecord, User
 from app.models.reviews import Criterion, ReviewKind, ReviewResult
 from app.services import scope
 
@@ -68,7 +68,7 @@ def official_years(user: User) -> list[int]:
     )
 
 
-def household_stats(user: User, unit: AdminUnit, year: int | None) -> Stats:
+def household_stats(user: User, unit: scope.Unit, year: int | None) -> Stats:
     """Counts of the official review of ``year`` for ``unit`` (see ``units_for_year``), within scope."""
     unit_ids = scope.unit_index().units_for_year(unit.id, year) & scope.scope_unit_ids(user)
     poor = ReviewRecord.result == ReviewResult.POOR
