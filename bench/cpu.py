@@ -42,12 +42,18 @@ class CpuMeter:
         self.db_name = db_name
         self.t0, self.busy0, self.own0 = time.monotonic(), _machine_busy(), sum(os.times()[:4])
         self.backends0 = _backends(db_name)
+        self.backends1: dict[int, float] = {}
+
+    def mark_backends(self) -> None:
+        """Read the backends' CPU while they live (call before stopping gunicorn)."""
+        self.backends1 = _backends(self.db_name)
 
     def summary(self) -> str:
+        """Call after the started processes were reaped, so that their CPU counts as this run's."""
         wall = time.monotonic() - self.t0
         busy = _machine_busy() - self.busy0
         own = sum(os.times()[:4]) - self.own0
-        server = sum(v - self.backends0.get(pid, 0.0) for pid, v in _backends(self.db_name).items())
+        server = sum(v - self.backends0.get(pid, 0.0) for pid, v in self.backends1.items())
         others = max(0.0, busy - own - server)
         db_part = f", PostgreSQL backends {server / wall:.2f}" if self.db_name else ""
         return (

@@ -110,5 +110,8 @@ def bench_app(url: str, redis_url: str = "redis://127.0.0.1:6379/0") -> Flask:
 
 def migrate(app: Flask) -> None:
     """The real migrations, as tests/conftest.py make_test_app runs them."""
+    from app.extensions import db
+
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
+        db.engine.dispose()

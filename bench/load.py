@@ -113,14 +113,17 @@ class Run:
         self.base_url, self.cookies, self.scenario, self.deadline = base_url, cookies, scenario, deadline
         self.lock = threading.Lock()
         self.next = 0
+        self.min_until = 0.0
         self.result = Result(scenario)
 
     def take(self, paths: list[str]) -> str | None:
+        """The next path; past the end, start again while ``min_until`` is ahead; none past the deadline."""
         with self.lock:
-            if self.next >= len(paths) or time.monotonic() > self.deadline:
+            now = time.monotonic()
+            if now > self.deadline or (self.next >= len(paths) and now >= self.min_until):
                 return None
             self.next += 1
-            return paths[self.next - 1]
+            return paths[(self.next - 1) % len(paths)]
 
     def worker(self, paths: list[str]) -> None:
         client = Client(self.base_url)
@@ -144,8 +147,9 @@ class Run:
                 self.result.body_bytes += len(response.body)
         client.conn.close()
 
-    def drive(self, paths: list[str], concurrency: int) -> Result:
+    def drive(self, paths: list[str], concurrency: int, min_seconds: float = 0.0) -> Result:
         self.next = 0
+        self.min_until = time.monotonic() + min_seconds
         self.result = Result(self.scenario)
         threads = [threading.Thread(target=self.worker, args=(paths,)) for _ in range(concurrency)]
         began = time.perf_counter()
@@ -165,9 +169,12 @@ def measure(
     warmup: int,
     concurrency: int,
     time_limit: float,
+    min_seconds: float = 0.0,
 ) -> Result:
-    """Warm up on the first ``warmup`` paths, then measure the rest (within ``time_limit`` seconds)."""
+    """Warm up on the first ``warmup`` paths, then measure the rest, repeated if need be to last
+    ``min_seconds`` (a fast page's few hundred requests are over too soon to be steady), and
+    stopping at ``time_limit`` seconds."""
     run = Run(base_url, cookies, scenario, time.monotonic() + time_limit)
     run.drive(scenario.paths[:warmup], concurrency)
     run.deadline = time.monotonic() + time_limit
-    return run.drive(scenario.paths[warmup:], concurrency)
+    return run.drive(scenario.paths[warmup:], concurrency, min_seconds)

@@ -67,11 +67,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="skip the build if the database exists (kept)")
     parser.add_argument("--users", nargs="+", default=["manager", "staff.camgiang"])
+    parser.add_argument("--pages", nargs="+", default=list(PAGES), choices=PAGES, help="pages to measure")
     parser.add_argument("--requests", type=int, default=400, help="measured requests per page")
     parser.add_argument("--warmup", type=int, default=40)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per page at most")
+    parser.add_argument(
+        "--min-seconds", type=float, default=5.0, help="repeat a page's requests until it has run this long"
+    )
     parser.add_argument("--seed", type=int, default=2019)
     return parser.parse_args(argv)
 
@@ -201,6 +205,8 @@ def bench(services: Services, samples: list[Sample], args: argparse.Namespace) -
             f"/households {size / 1024:.1f} KB"
         )
         for scenario in scenarios(sample, args.warmup + args.requests, args.seed):
+            if scenario.name not in args.pages:
+                continue
             result = measure(
                 services.base_url,
                 client.cookies,
@@ -208,6 +214,7 @@ def bench(services: Services, samples: list[Sample], args: argparse.Namespace) -
                 warmup=args.warmup,
                 concurrency=args.concurrency,
                 time_limit=args.time_limit,
+                min_seconds=args.min_seconds,
             )
             print(f"  {scenario.name:<10} {result.count} requests, p95 {result.percentile(0.95):.0f} ms")
             results.append(result)
@@ -280,6 +287,7 @@ def serve_and_measure(url: str, samples: list[Sample], args: argparse.Namespace)
             services.start_gunicorn()
             print(f"gunicorn -w {args.workers} on {services.base_url}, redis {services.redis_url}")
             results = bench(services, samples, args)
+            meter.mark_backends()
         return results, meter.summary()
 
 
@@ -288,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     url = database_url(args.db, args.households)
     try:
         if args.reuse and database_exists(url):
-            print(f"reusing {url}")
+            print(f"reusing {url} (migrations brought up to date)")
+            migrate(bench_app(url))
         else:
             build(url, args.households, args.seed)
         app = bench_app(url)
