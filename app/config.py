@@ -31,6 +31,8 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
     HOUSEHOLDS_PER_PAGE = 25
+    #: active search counts at most this many matches ("more than 1,000"); see search_households
+    SEARCH_COUNT_LIMIT = 1000
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True

@@ -21,6 +21,21 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def include_object_for(dialect_name: str):
+    """Alembic's ``include_object`` hook for one dialect: it leaves out model objects whose DDL
+    is for other dialects only (``Index(...).ddl_if(dialect=...)``, e.g. the PostgreSQL trigram
+    indexes), which Alembic's comparison does not honour by itself."""
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        rule = getattr(obj, "_ddl_if", None)  # SQLAlchemy's record of ddl_if()
+        if reflected or rule is None or rule.dialect is None:
+            return True
+        dialects = (rule.dialect,) if isinstance(rule.dialect, str) else tuple(rule.dialect)
+        return dialect_name in dialects
+
+    return include_object
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()

@@ -1,5 +1,7 @@
 """Human labels of the codes stored in the database, translated."""
 
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 ROLES = {
@@ -89,3 +91,32 @@ MESSAGES = {
 
 def choices(mapping: dict) -> list[tuple[str, str]]:
     return [(k, str(v)) for k, v in mapping.items()]
+
+
+class TranslatedLabels:
+    """``app.labels`` for one locale, each table translated once: a list of 25 rows would
+    otherwise pay a gettext lookup for every badge and cell."""
+
+    def __getattr__(self, name: str) -> dict[str, str]:
+        if not name.isupper():
+            raise AttributeError(name)
+        table = {code: str(text) for code, text in globals()[name].items()}
+        setattr(self, name, table)  # later reads are plain attribute hits
+        return table
+
+
+_labels_by_locale: dict[str, TranslatedLabels] = {}
+
+
+def translated() -> TranslatedLabels:
+    """The labels in the current locale (the catalogues do not change while the app runs)."""
+    locale = str(get_locale())
+    if locale not in _labels_by_locale:
+        _labels_by_locale[locale] = TranslatedLabels()
+    return _labels_by_locale[locale]
+
+
+def status_text(status: str, status_year: int | None) -> str:
+    """A household's status as shown: one that no review has classified yet has only the
+    default status, and reads "not reviewed yet"."""
+    return translated().STATUSES[status] if status_year is not None else _("Not reviewed yet")

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from app import labels
@@ -59,12 +59,27 @@ def unit_of(unit_id: int | None):
     return unit_index().units.get(unit_id) if unit_id is not None else None
 
 
+class LabelsProxy:
+    """The template global ``labels`` (macros see globals, not the render context)."""
+
+    def __getattr__(self, name: str) -> dict[str, str]:
+        tables = g.get("labels")  # one locale lookup per request, not one per cell
+        if tables is None:
+            tables = g.labels = labels.translated()
+        return getattr(tables, name)
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         number=number, percent=percent, points=points, money=money, day=day, masked=mask_citizen_id
     )
     app.jinja_env.globals.update(
-        url_with=url_with, unit_of=unit_of, labels=labels, current_locale=lambda: str(get_locale())
+        url_with=url_with,
+        unit_of=unit_of,
+        labels=LabelsProxy(),
+        status_text=labels.status_text,
+        current_locale=lambda: str(get_locale()),
     )
+
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

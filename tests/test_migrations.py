@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from app.extensions import db
+from app.extensions import db, include_object_for
 from tests.conftest import ROOT, database_url, make_test_app
 
 MIGRATIONS = str(ROOT / "migrations")
@@ -27,7 +27,8 @@ def test_upgrade_downgrade_upgrade(tmp_path, redis_url):
 
 def test_models_match_the_migrated_schema(app):
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": include_object_for(conn.dialect.name)}
+        context = MigrationContext.configure(conn, opts=opts)
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

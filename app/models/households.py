@@ -90,7 +90,18 @@ class Household(db.Model):
     __table_args__ = (
         CheckConstraint("area IN ('urban','rural')", name="area"),
         CheckConstraint("status IN ('poor','near_poor','escaped','other')", name="status"),
-        Index("ix_households_unit_status", "unit_id", "status"),
+        Index("ix_households_unit_status", "unit_id", "status", "code"),
+        # Active search is a substring match ("LIKE '%…%'"): on PostgreSQL trigram indexes answer
+        # it without reading every row (migration 0004 creates the pg_trgm extension).
+        *(
+            Index(
+                f"ix_households_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            ).ddl_if(dialect="postgresql")
+            for column in ("search_text", "sort_name")
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

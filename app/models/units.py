@@ -1,12 +1,16 @@
 """Administrative units: a tree of any depth whose units merge over time."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class UnitKind(StrEnum):
@@ -48,6 +52,11 @@ class AdminUnit(db.Model):
     path: Mapped[str] = mapped_column(String(255), default="")
     depth: Mapped[int] = mapped_column(default=0)
     note: Mapped[str | None] = mapped_column(String(255))
+    #: Set on every change: with the row count and the highest id it tells each process when
+    #: its cached unit tree is out of date (``app.services.scope.unit_index``).
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, default=_utcnow, onupdate=_utcnow, server_default=func.now()
+    )
 
     parent: Mapped["AdminUnit | None"] = relationship(
         remote_side=[id], foreign_keys=[parent_id], back_populates="children"

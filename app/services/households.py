@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import abort
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Row, Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -73,6 +73,8 @@ class Page:
     total: int = 0
     page: int = 1
     per_page: int = 25
+    #: True when ``total`` is a floor: a text search stopped counting there
+    more: bool = False
 
     @property
     def pages(self) -> int:
@@ -135,23 +137,60 @@ def _order(flt: HouseholdFilter) -> tuple:
     return SORTS["code"]
 
 
-def search_households(user: User, flt: HouseholdFilter) -> Page:
-    """One page of the households in the user's scope that match ``flt``."""
+#: What a list shows of a household; a page is read as plain rows of these, not ORM objects
+LIST_COLUMNS = (
+    Household.id,
+    Household.code,
+    Household.head_name,
+    Household.ethnicity,
+    Household.unit_id,
+    Household.address,
+    Household.area,
+    Household.status,
+    Household.status_criterion,
+    Household.status_year,
+)
+
+
+def _in_order(ids: list[int]) -> list[Row]:
+    found = {row.id: row for row in db.session.execute(select(*LIST_COLUMNS).where(Household.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]  # a row deleted meanwhile is left out
+
+
+def _page_of(ids: Select, total: int, flt: HouseholdFilter, *, more: bool = False) -> Page:
+    """Page ``flt.page`` (clamped) of the ordered id query: only ids are sorted and paged (the
+    index ``(unit_id, status, code)`` covers a filtered list), then that page's rows are loaded."""
+    page = min(max(1, flt.page), max(1, -(-total // flt.per_page)))
+    offset = (page - 1) * flt.per_page
+    size = min(flt.per_page, max(0, total - offset))  # a floor ``total`` also ends the list
+    page_ids = db.session.scalars(ids.limit(size).offset(offset)).all()
+    return Page(_in_order(list(page_ids)), total, page, flt.per_page, more)
+
+
+def search_households(user: User, flt: HouseholdFilter, *, count_limit: int | None = None) -> Page:
+    """One page of the households in the user's scope that match ``flt``; its items are rows of
+    ``LIST_COLUMNS``.
+
+    :param count_limit: for a text search, count at most this many matches (the list reads
+        "more than …" beyond it), so that one common word across a province stays fast.
+    """
     conditions = _conditions(user, flt)
-    total = db.session.scalar(select(func.count(Household.id)).where(*conditions))
-    pages = max(1, -(-total // flt.per_page))
-    page = min(max(1, flt.page), pages)
-    order = _order(flt)
-    # Filter the rows themselves (no id IN subquery), so the database can walk the sort
-    # index and stop after one page.
-    items = db.session.scalars(
-        select(Household)
-        .where(*conditions)
-        .order_by(*order)
-        .limit(flt.per_page)
-        .offset((page - 1) * flt.per_page)
-    ).all()
-    return Page(items=list(items), total=total, page=page, per_page=flt.per_page)
+    if count_limit and search_terms(flt.q):
+        return _text_search_page(conditions, flt, count_limit)
+    total = db.session.scalar(select(func.count()).select_from(Household).where(*conditions))
+    return _page_of(select(Household.id).where(*conditions).order_by(*_order(flt)), total, flt)
+
+
+def _text_search_page(conditions: list, flt: HouseholdFilter, limit: int) -> Page:
+    """A text search reads its matches once, stopping after ``limit`` + 1 of them. Up to ``limit``
+    matches are ranked among themselves (``_order``); more than that are listed in the order asked
+    (code by default, which an index gives without sorting every match) and the total is a floor."""
+    matches = db.session.scalars(select(Household.id).where(*conditions).limit(limit + 1)).all()
+    if len(matches) > limit:
+        order = SORTS.get(flt.sort, SORTS["code"])
+        return _page_of(select(Household.id).where(*conditions).order_by(*order), limit, flt, more=True)
+    ranked = select(Household.id).where(Household.id.in_(matches)).order_by(*_order(flt))
+    return _page_of(ranked, len(matches), flt)
 
 
 def load_household(user: User, household_id: int) -> Household:

@@ -8,11 +8,13 @@ communes it absorbed. A record outside scope is reported as absent (404).
 
 from collections import defaultdict
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask import abort, g, has_app_context
-from sqlalchemy import ColumnElement, Select, false, select
+from sqlalchemy import ColumnElement, Integer, Select, any_, false, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.extensions import db
 from app.models import (
@@ -57,6 +59,7 @@ class UnitIndex:
     units: dict[int, Unit]
     children: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     predecessors: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    _families: dict[int, frozenset[int]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls) -> "UnitIndex":
@@ -69,8 +72,15 @@ class UnitIndex:
                 index.predecessors[unit.successor_id].append(unit.id)
         return index
 
-    def family(self, root_id: int) -> set[int]:
-        """``root_id``, its descendants, and the units merged into any of them."""
+    def family(self, root_id: int) -> frozenset[int]:
+        """``root_id``, its descendants, and the units merged into any of them (computed once
+        per index: the index is shared by the requests of a process while units are unchanged)."""
+        found = self._families.get(root_id)
+        if found is None:
+            found = self._families[root_id] = frozenset(self._family(root_id))
+        return found
+
+    def _family(self, root_id: int) -> set[int]:
         seen: set[int] = set()
         stack = [root_id]
         while stack:
@@ -93,7 +103,7 @@ class UnitIndex:
                 stack.extend(self.children.get(unit_id, ()))
         return seen
 
-    def units_for_year(self, unit_id: int, year: int | None) -> set[int]:
+    def units_for_year(self, unit_id: int, year: int | None) -> AbstractSet[int]:
         """The units whose records count for ``unit_id`` in ``year``.
 
         A unit that existed that year counts only its own subtree, so a commune
@@ -127,36 +137,75 @@ class UnitIndex:
         return list(reversed(chain))
 
 
+class _UnitCache:
+    """One ``UnitIndex`` per process and database, reloaded when the units change.
+
+    Every request asks the database for the units' fingerprint (row count, highest id, latest
+    ``updated_at``: one aggregate over ~1,000 rows), so a change made by another process or
+    worker is seen at the next request; a change in this process also drops it at once."""
+
+    def __init__(self) -> None:
+        self.key: tuple | None = None
+        self.index: UnitIndex | None = None
+
+    def get(self) -> UnitIndex:
+        fingerprint = db.session.execute(
+            select(func.count(), func.max(AdminUnit.id), func.max(AdminUnit.updated_at))
+        ).one()
+        key = (str(db.engine.url), tuple(fingerprint))
+        index = self.index
+        if index is None or key != self.key:
+            index = UnitIndex.load()
+            self.index, self.key = index, key
+        return index
+
+    def clear(self) -> None:
+        self.index = self.key = None
+
+
+_units = _UnitCache()
+
+
 def unit_index() -> UnitIndex:
-    """The request's unit index (outside a request: a fresh one)."""
+    """The unit index, loaded at most once per request and reused across requests while the
+    units are unchanged."""
     if has_app_context() and "unit_index" in g:
         return g.unit_index
-    index = UnitIndex.load()
+    index = _units.get()
     if has_app_context():
         g.unit_index = index
     return index
 
 
 def forget_units() -> None:
-    """Drop the request's unit index after units change, so the next read sees them."""
+    """Drop the unit index after units change, so the next read sees them."""
+    _units.clear()
     if has_app_context():
         g.pop("unit_index", None)
 
 
-def scope_unit_ids(user: User) -> set[int]:
+def scope_unit_ids(user: User) -> frozenset[int]:
     return unit_index().family(user.scope_unit_id)
 
 
 def _in_units(column: ColumnElement, unit_ids: Iterable[int]) -> ColumnElement[bool]:
+    """``column IN (...)``; on PostgreSQL ``column = ANY(:ids)``: one array parameter, not one
+    per unit (a province has ~1,000 units, a nation ~100,000)."""
     ids = sorted(unit_ids)
-    return column.in_(ids) if ids else false()
+    if not ids:
+        return false()
+    if len(ids) == len(unit_index().units):  # every unit: the foreign key already says so
+        return column.is_not(None)
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(literal(ids, ARRAY(Integer)))
+    return column.in_(ids)
 
 
-def _households_in(unit_ids: set[int]) -> Select:
+def _households_in(unit_ids: AbstractSet[int]) -> Select:
     return select(Household.id).where(_in_units(Household.unit_id, unit_ids))
 
 
-def scope_clause(model: type, user: User, unit_ids: set[int] | None = None) -> ColumnElement[bool]:
+def scope_clause(model: type, user: User, unit_ids: AbstractSet[int] | None = None) -> ColumnElement[bool]:
     """The WHERE clause that keeps ``model`` rows inside the user's scope.
 
     :param unit_ids: narrow further to these units (already within scope).

@@ -227,6 +227,50 @@ def test_pagination_links_keep_the_query(world, login_as):
     assert parse_qs(urlsplit(prevs[0].attrs["href"]).query)["q"] == ["lo van thu"]
 
 
+def test_a_search_with_more_matches_than_it_counts_says_so(app, world, login_as):
+    bulk_households(world.village_a1, 30, "LV")
+    app.config["SEARCH_COUNT_LIMIT"] = 20
+    client = login_as(world.users.staff)
+
+    capped = client.htmx_get("/households?q=lo van thu", target="household-results")
+    counted = client.htmx_get("/households?q=lo van thu 27", target="household-results")
+
+    assert _codes(capped) == [f"LV-{i:05d}" for i in range(1, 21)]
+    text = parse(capped).by_id("household-results").text
+    assert "Hộ thứ 1–20 trong hơn 20 hộ khớp. Gõ thêm để thu hẹp tìm kiếm." in " ".join(text.split())
+    assert not [a for a in parse(capped).find_all("a") if a.attrs.get("rel") == "next"]
+    assert "Hộ thứ 1–1 trong tổng số 1 hộ" in " ".join(parse(counted).by_id("household-results").text.split())
+
+
+def test_a_row_shows_village_commune_area_status_and_criterion(world, db, login_as):
+    lan = world.households.lan
+    lan.status, lan.status_year, lan.status_criterion = "poor", 2019, "income"
+    pao = world.households.pao
+    pao.status, pao.status_year, pao.status_criterion = "other", None, None  # as if never reviewed
+    db.session.commit()
+
+    doc = parse(login_as(world.users.staff).get("/households"))
+    rows = {
+        r.find_all("td")[0].text: r
+        for r in doc.by_id("household-results").find_all("tbody")[0].find_all("tr")
+    }
+    cells = [" ".join(td.text.split()) for td in rows["A-0002"].find_all("td")]
+    link = rows["A-0002"].find_all("a")[0].attrs["href"]
+
+    assert cells == [
+        "A-0002",
+        "Hoàng Thị Lan",
+        "Tày",
+        world.village_a2.name,
+        world.commune_a.name,
+        "Nông thôn",
+        "Hộ nghèo 2019",
+        "Thu nhập",
+    ]
+    assert link == f"/households/{lan.id}"
+    assert " ".join(rows["B-0001"].find_all("td")[6].text.split()) == "Chưa rà soát"
+
+
 def test_a_page_past_the_end_shows_the_last_page(world, login_as):
     response = login_as(world.users.staff).get("/households?page=99")
     assert response.status_code == 200

@@ -275,6 +275,7 @@ def test_inline_edit_replaces_only_its_row_and_escape_cancels(page, console, log
 
     row.get_by_role("link", name=EDIT).click()
     expect(row).to_have_attribute("data-editing", "")
+    expect(row.locator('[name$="-full_name"]')).to_be_focused()  # htmx has settled the row
     row.locator('[name$="-occupation"]').fill("Thợ mộc")
     row.locator('[name$="-occupation"]').press("Escape")
     expect(row).not_to_have_attribute("data-editing", "")
@@ -370,7 +371,8 @@ def test_content_security_policy_holds_and_violations_would_be_seen(page, consol
     first = page.locator("#members-body > tr").first
     first.get_by_role("link", name=EDIT).click()
     expect(first).to_have_attribute("data-editing", "")
-    first.locator("input").first.press("Escape")
+    expect(first.locator('[name$="-full_name"]')).to_be_focused()  # htmx has settled the row
+    first.locator('[name$="-full_name"]').press("Escape")
     expect(first).not_to_have_attribute("data-editing", "")
     assert "script-src 'self'" in page.request.get("/").headers["content-security-policy"]
     console.assert_clean()

@@ -45,3 +45,14 @@ def shared_db(shared_app):
     _db.session.rollback()
     g.pop("unit_index", None)
     assert not commits, "a test on shared data committed: flush instead"
+
+
+@pytest.fixture
+def world(shared_world, shared_db):
+    """The shared world, inside a test's rolled-back transaction (a module may override it)."""
+    return shared_world
+
+
+@pytest.fixture
+def db(shared_db):
+    return shared_db

@@ -3,7 +3,6 @@
 from datetime import date
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from app.models import AdminUnit, AuditLog, Organisation, User
@@ -19,20 +18,6 @@ from app.services.admin import (
 from app.services.auth import authenticate, open_session, user_for_session
 from app.services.households import RegistryError
 from tests.factories import PASSWORD, make_organisation, make_user
-
-
-@pytest.fixture
-def world(shared_world, shared_db):
-    return shared_world
-
-
-@pytest.fixture
-def db(shared_db):
-    return shared_db
-
-
-def fresh_index():
-    g.pop("unit_index", None)
 
 
 def user_data(world, **overrides) -> dict:
@@ -275,7 +260,7 @@ def test_save_unit_creates_a_unit_with_its_path_and_it_joins_the_scope(world, db
         ip=None,
     )
     db.session.flush()
-    fresh_index()
+    scope.forget_units()
 
     assert village.path == f"{world.commune_a.path}{village.id}/"
     assert village.depth == world.commune_a.depth + 1 == 3
@@ -292,10 +277,10 @@ def test_moving_a_unit_recomputes_the_paths_below_it(world, db):
         unit_data(code="998", name="Huyện Mới", kind="district", parent_id=world.district.id),
         ip=None,
     )
-    fresh_index()  # a new request: the request's unit index predates the new district
+    scope.forget_units()  # a new request: the request's unit index predates the new district
     save_unit(world.users.admin, commune_a, unit_data(commune_a, parent_id=new_district.id), ip=None)
     db.session.flush()
-    fresh_index()
+    scope.forget_units()
 
     for village in (world.village_a1, world.village_a2):
         assert village.path == f"{world.district.path}{new_district.id}/{commune_a.id}/{village.id}/"
@@ -398,7 +383,7 @@ def test_a_merge_saved_through_save_unit_widens_the_successor_scope(world, db):
         ip=None,
     )
     db.session.flush()
-    fresh_index()
+    scope.forget_units()
 
     assert world.village_b1.id in scope.scope_unit_ids(world.users.staff_a)
     assert world.village_a1.id not in scope.scope_unit_ids(world.users.staff_b)

@@ -9,16 +9,6 @@ from app.models import AuditLog
 from app.services import audit
 
 
-@pytest.fixture
-def world(shared_world, shared_db):
-    return shared_world
-
-
-@pytest.fixture
-def db(shared_db):
-    return shared_db
-
-
 @pytest.mark.parametrize(
     "value,masked",
     [

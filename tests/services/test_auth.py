@@ -21,16 +21,6 @@ T0 = datetime(2025, 3, 20, 8, 0, 0)
 WRONG = "not the password"
 
 
-@pytest.fixture
-def world(shared_world, shared_db):
-    return shared_world
-
-
-@pytest.fixture
-def db(shared_db):
-    return shared_db
-
-
 def _fail(username: str, times: int, start: datetime = T0):
     return [
         authenticate(username, WRONG, ip="10.0.0.1", now=start + timedelta(seconds=i)) for i in range(times)

@@ -106,11 +106,6 @@ TABLE = [
 ABOVE_351 = [("rural", 2_200_001), ("urban", 2_800_001), ("urban", 5_000_000)]
 
 
-@pytest.fixture
-def db(shared_db):
-    return shared_db
-
-
 def _case_id(case) -> str:
     code, area, income, deprived, *_ = case
     return f"{code}-{area}-{income}-{deprived}"

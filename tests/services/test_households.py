@@ -4,10 +4,10 @@ import re
 from datetime import date
 
 import pytest
-from flask import g
 from sqlalchemy import select, text
 
 from app.models import AuditLog, Household, Member, PovertyCause
+from app.services import scope
 from app.services.households import (
     HouseholdFilter,
     RegistryError,
@@ -22,20 +22,6 @@ from tests.factories import day, make_household, make_unit
 CITIZEN_ID = "001203045678"
 OTHER_ID = "034195001234"
 TWELVE_DIGITS = re.compile(r"\d{12}")
-
-
-@pytest.fixture
-def world(shared_world, shared_db):
-    return shared_world
-
-
-@pytest.fixture
-def db(shared_db):
-    return shared_db
-
-
-def fresh_index():
-    g.pop("unit_index", None)
 
 
 def codes(user, **flt) -> list[str]:
@@ -203,7 +189,7 @@ def test_the_area_defaults_from_the_commune_kind(world, db):
     town = make_unit("99904", "Thị trấn Thử", "town", world.district)
     street = make_unit("99904-01", "Tổ dân phố 1", "village", town)
     db.session.flush()
-    fresh_index()
+    scope.forget_units()
     admin = world.users.admin
 
     assert create_household(admin, household_data(world, unit_id=street.id)).area == "urban"
@@ -222,7 +208,7 @@ def test_create_household_refuses_a_unit_that_is_not_a_village_in_scope(world, u
 def test_create_household_refuses_an_unknown_or_past_village(world, db):
     old = make_unit("99901-09", "Thôn Đã Nhập", "village", world.commune_a, valid_to=day("2020-01-31"))
     db.session.flush()
-    fresh_index()
+    scope.forget_units()
 
     for unit_id in (old.id, 10**9):
         with pytest.raises(RegistryError) as error:

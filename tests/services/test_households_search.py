@@ -37,11 +37,6 @@ def world(_world, shared_db):
     return _world
 
 
-@pytest.fixture
-def db(shared_db):
-    return shared_db
-
-
 @pytest.mark.parametrize(
     "q,expected",
     [
@@ -162,3 +157,35 @@ def test_an_empty_result_is_one_empty_page(world):
 
     assert (result.items, result.total, result.pages, result.page) == ([], 0, 1, 1)
     assert (result.first_index, result.last_index) == (0, 0)
+
+
+def test_a_text_search_ranks_the_head_name_first_and_counts_up_to_the_limit(world, db):
+    # a member of Đức's household (A-0001) shares the name of Pao, the head of B-0001
+    world.households.duc.search_text += " | giang seo pao"
+    db.session.flush()
+    admin = world.users.admin
+
+    for limit in (None, 2, 1000):
+        result = search_households(admin, HouseholdFilter(q="Giàng Seo Pao"), count_limit=limit)
+        assert ([h.code for h in result.items], result.total, result.more) == (["B-0001", "A-0001"], 2, False)
+
+    capped = search_households(admin, HouseholdFilter(q="Giàng Seo Pao"), count_limit=1)
+    assert ([h.code for h in capped.items], capped.total, capped.more) == (["A-0001"], 1, True)
+
+
+@pytest.mark.parametrize(
+    "sort,page,expected_codes,expected_page",
+    [
+        ("", 1, ["A-0001", "A-0002"], 1),  # past the limit: in code order, not ranked
+        ("name", 1, ["B-0001", "A-0002"], 1),  # or in the order asked
+        ("", 2, ["A-0001", "A-0002"], 1),  # only the counted matches have pages
+    ],
+)
+def test_past_the_count_limit_the_total_is_a_floor(world, sort, page, expected_codes, expected_page):
+    # "-0" is in every household code
+    flt = HouseholdFilter(q="-0", sort=sort, page=page, per_page=2)
+    result = search_households(world.users.admin, flt, count_limit=2)
+
+    assert [h.code for h in result.items] == expected_codes
+    assert (result.total, result.more, result.pages, result.page) == (2, True, 1, expected_page)
+    assert search_households(world.users.admin, flt).total == 3  # no limit: the exact count

@@ -13,11 +13,6 @@ UNITS_CSV = reference.SEED_DIR / "bach-thong-units.csv"
 
 
 @pytest.fixture
-def db(shared_db):
-    return shared_db
-
-
-@pytest.fixture
 def units(db):
     """The units of the real seed file, loaded into an empty database, by (code, name)."""
     added = reference.load_units_csv()

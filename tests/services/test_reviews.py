@@ -30,16 +30,6 @@ EXPECTED = {
 }
 
 
-@pytest.fixture
-def world(shared_world, shared_db):
-    return shared_world
-
-
-@pytest.fixture
-def db(shared_db):
-    return shared_db
-
-
 @pytest.mark.parametrize("poor_before", [False, True])
 @pytest.mark.parametrize("previous,current", sorted(EXPECTED))
 def test_transition_table(previous, current, poor_before):

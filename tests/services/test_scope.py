@@ -7,7 +7,8 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from flask import g
+from sqlalchemy import select, update
 from werkzeug.exceptions import NotFound
 
 from app.models import (
@@ -133,11 +134,6 @@ def data(shared_app):
 
 
 @pytest.fixture
-def db(shared_db):
-    return shared_db
-
-
-@pytest.fixture
 def world(data):
     return data.world
 
@@ -184,6 +180,44 @@ def test_scope_clause_narrows_to_given_units(rows, world, db):
 
     assert ids({world.village_a2.id}) == {world.households.lan.id}
     assert ids(set()) == set()
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_a_user_scoped_to_every_unit_sees_every_row_without_a_list_of_units(model, rows, world, db):
+    """The province covers every unit there is, so its clause needs no IN list of ~1,000 ids."""
+    top = make_user("manager", world.province, "tinh")
+    db.session.flush()
+    every = set(db.session.scalars(select(model.id)))
+
+    assert scope.scope_clause(model, top).compile(db.engine).params == {}  # no unit ids bound
+    assert _ids(db, model, top) == every
+
+
+def test_the_unit_index_is_reused_across_requests_while_the_units_are_unchanged(world, db):
+    first = scope.unit_index()
+    g.pop("unit_index")  # the next request
+
+    assert scope.unit_index() is first
+
+
+def test_a_unit_changed_behind_the_app_is_seen_at_the_next_request(world, db):
+    """Another worker's change: no forget_units() here, only the row's updated_at moves."""
+    scope.unit_index()
+    db.session.execute(
+        update(AdminUnit).where(AdminUnit.id == world.village_a1.id).values(name="Thôn Đổi Tên")
+    )
+    g.pop("unit_index")
+
+    assert scope.unit_index().units[world.village_a1.id].name == "Thôn Đổi Tên"
+
+
+def test_a_unit_added_behind_the_app_is_seen_at_the_next_request(world, db):
+    scope.unit_index()
+    village = make_unit("99901-77", "Thôn Mới Lập", "village", world.commune_a)
+    db.session.flush()
+    g.pop("unit_index")
+
+    assert village.id in scope.scope_unit_ids(world.users.staff_a)
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)

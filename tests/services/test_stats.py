@@ -4,26 +4,11 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from flask import g
 from werkzeug.exceptions import NotFound
 
 from app.services import scope
 from app.services.stats import Stats, household_stats, latest_official_year, official_years
 from tests.factories import day, make_household, make_review, make_unit, make_user
-
-
-@pytest.fixture
-def world(shared_world, shared_db):
-    return shared_world
-
-
-@pytest.fixture
-def db(shared_db):
-    return shared_db
-
-
-def fresh_index():
-    g.pop("unit_index", None)
 
 
 def _counts(stats: Stats) -> tuple:
@@ -195,7 +180,7 @@ def merged(world, db):
     make_review(hx, 2021, "poor", criterion="deprivation", unit=yv)
     user_y = make_user("manager", y, "manager.y")
     db.session.flush()
-    fresh_index()
+    scope.forget_units()
     return SimpleNamespace(x=x, y=y, user_y=user_y)
 
 
@@ -223,7 +208,7 @@ def test_official_years_of_an_empty_scope(world, db):
     empty = make_unit("99905", "Xã Trống", "commune", world.district)
     user = make_user("staff", empty, "staff.empty")
     db.session.flush()
-    fresh_index()
+    scope.forget_units()
 
     assert official_years(user) == []
     assert latest_official_year(user) is None

@@ -41,9 +41,10 @@ class HouseholdFilterForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         anything = [("", _l("All"))]
-        self.status.choices = anything + list(labels.STATUSES.items())
-        self.criterion.choices = anything + list(labels.CRITERIA.items())
-        self.area.choices = anything + list(labels.AREAS.items())
+        translated = labels.translated()
+        self.status.choices = anything + list(translated.STATUSES.items())
+        self.criterion.choices = anything + list(translated.CRITERIA.items())
+        self.area.choices = anything + list(translated.AREAS.items())
         self.sort.choices = [
             ("", _l("Best match")),
             ("code", _l("Household code")),

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import labels
 from app.blueprints.households.forms import HouseholdFilterForm, HouseholdForm, MemberForm
+from app.blueprints.households.rows import household_rows
 from app.extensions import db
 from app.htmx import vary_on_htmx, wants_fragment
 from app.models import Member, PovertyCause, SupportNeed
@@ -82,10 +83,16 @@ def _filter_from(form: HouseholdFilterForm) -> registry.HouseholdFilter:
 @login_required
 def index():
     form = HouseholdFilterForm(request.args)
+    page = registry.search_households(
+        current_user, _filter_from(form), count_limit=current_app.config["SEARCH_COUNT_LIMIT"]
+    )
+    rows = household_rows(page.items)
+    if wants_fragment("household-results"):  # active search: the results only, no filter menus
+        return vary_on_htmx(make_response(render_template("households/_results.html", page=page, rows=rows)))
     _filter_choices(form)
-    page = registry.search_households(current_user, _filter_from(form))
-    template = "households/_results.html" if wants_fragment("household-results") else "households/index.html"
-    return vary_on_htmx(make_response(render_template(template, form=form, page=page)))
+    return vary_on_htmx(
+        make_response(render_template("households/index.html", form=form, page=page, rows=rows))
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
