@@ -19,6 +19,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     register_blueprints(app)
     register_errors(app)
     register_template_helpers(app)
+    register_page_cache(app)
     register_commands(app)
     return app
 
@@ -47,6 +48,12 @@ def _sqlite_pragmas(engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+def register_page_cache(app: Flask) -> None:
+    from app.pagecache import init_page_cache
+
+    init_page_cache(app)
 
 
 def register_redis(app: Flask) -> None:

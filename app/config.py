@@ -33,6 +33,8 @@ class Config:
     HOUSEHOLDS_PER_PAGE = 25
     #: active search counts at most this many matches ("more than 1,000"); see search_households
     SEARCH_COUNT_LIMIT = 1000
+    #: rendered list pages kept per process (app/pagecache.py); 0 turns the cache off
+    PAGE_CACHE_SIZE: int = int(os.environ.get("PAGE_CACHE_SIZE", "512"))
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True

@@ -13,6 +13,7 @@ PASS / MISS, never asserted. See bench/README.md.
 
 import argparse
 import math
+import os
 import random
 import subprocess
 import sys
@@ -258,6 +259,8 @@ def report(results: list[Result], households: int, dialect: str, cpu: str) -> No
     floors = {r.scenario.user: r.rps for r in results if r.scenario.name == "floor"}
     print()
     print(f"{households:,} households, {dialect}, goals of {scale} scale; app code {code_revision()}")
+    cache = os.environ.get("PAGE_CACHE_SIZE", "512 (default)")
+    print(f"page cache per worker: PAGE_CACHE_SIZE={cache}" + (" (off)" if cache.strip() == "0" else ""))
     print(cpu)
     header = f"{'user':<17}{'page':<10}{'n':>5}{'err':>5}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>8}{'× floor':>9}"
     print(header + f"{'KB':>7}  goal")

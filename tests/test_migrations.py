@@ -3,7 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from app.extensions import db, include_object_for
 from tests.conftest import ROOT, database_url, make_test_app
@@ -41,3 +41,30 @@ def test_constraints_are_named(app):
                 assert fk["name"] and fk["name"].startswith("fk_"), (table.name, fk)
         for check in inspector.get_check_constraints(table.name):
             assert check["name"] and check["name"].startswith("ck_"), (table.name, check)
+
+
+def _registry_version() -> int:
+    return db.session.scalar(text("SELECT version FROM data_versions WHERE name = 'registry'"))
+
+
+def test_the_registry_version_triggers_fire_on_every_write(world):
+    """Plain SQL, no ORM events: the database itself raises the counter (migration 0006). A later
+    migration that recreates one of these tables on SQLite must recreate its triggers."""
+    household = world.households.duc
+    ident = {"id": household.id}
+    statements = [  # (SQL, whether it changes the registry)
+        ("UPDATE households SET head_name = 'Tên Mới' WHERE id = :id", ident, True),
+        (
+            "INSERT INTO household_causes (household_id, cause_id) SELECT :id, min(id) FROM poverty_causes",
+            ident,
+            True,
+        ),
+        ("DELETE FROM household_causes WHERE household_id = :id", ident, True),
+        ("UPDATE poverty_causes SET name_vi = name_vi", {}, True),
+        ("DELETE FROM review_records WHERE household_id = :id", ident, False),
+    ]
+    for sql, params, registry_change in statements:
+        before = _registry_version()
+        db.session.execute(text(sql), params)
+        db.session.commit()
+        assert (_registry_version() > before) == registry_change, sql

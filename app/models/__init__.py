@@ -8,11 +8,13 @@ from app.models.reviews import ReviewRecord, review_deprivations
 from app.models.standards import Indicator, PovertyStandard
 from app.models.units import AdminUnit
 from app.models.users import LoginThrottle, Organisation, User, UserSession
+from app.models.versions import DataVersion
 
 __all__ = [
     "AdminUnit",
     "Assignment",
     "AuditLog",
+    "DataVersion",
     "Household",
     "Indicator",
     "LoginThrottle",

@@ -102,6 +102,9 @@ class Household(db.Model):
             ).ddl_if(dialect="postgresql")
             for column in ("search_text", "sort_name")
         ),
+        # SQLite has no substring index; this one lets a search read the narrow index instead of
+        # the wide rows, unit by unit (migration 0005).
+        Index("ix_households_unit_search", "unit_id", "sort_name", "search_text").ddl_if(dialect="sqlite"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import (
     AdminUnit,
+    DataVersion,
     Household,
     Member,
     PovertyCause,
@@ -19,6 +20,7 @@ from app.models import (
     household_causes,
 )
 from app.models.households import Relation
+from app.models.versions import REGISTRY
 from app.services import audit, scope
 from app.services.text import fold, search_terms
 
@@ -191,6 +193,11 @@ def _text_search_page(conditions: list, flt: HouseholdFilter, limit: int) -> Pag
         return _page_of(select(Household.id).where(*conditions).order_by(*order), limit, flt, more=True)
     ranked = select(Household.id).where(Household.id.in_(matches)).order_by(*_order(flt))
     return _page_of(ranked, len(matches), flt)
+
+
+def registry_version() -> int | None:
+    """The registry's change counter (raised by database triggers), None if it is missing."""
+    return db.session.scalar(select(DataVersion.version).where(DataVersion.name == REGISTRY))
 
 
 def load_household(user: User, household_id: int) -> Household:

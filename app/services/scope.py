@@ -177,6 +177,12 @@ def unit_index() -> UnitIndex:
     return index
 
 
+def units_version() -> tuple:
+    """The fingerprint of the units the request's index was loaded from (for cache keys)."""
+    unit_index()
+    return _units.key
+
+
 def forget_units() -> None:
     """Drop the unit index after units change, so the next read sees them."""
     _units.clear()

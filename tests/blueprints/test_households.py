@@ -5,9 +5,10 @@ import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.models import AuditLog, Household, Member
+from app.services import households as registry
 from app.services.households import rebuild_search_text
 from tests.blueprints.helpers import (
     TWELVE_DIGITS,
@@ -269,6 +270,89 @@ def test_a_row_shows_village_commune_area_status_and_criterion(world, db, login_
     ]
     assert link == f"/households/{lan.id}"
     assert " ".join(rows["B-0001"].find_all("td")[6].text.split()) == "Chưa rà soát"
+
+
+# -- the list cache ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def searches(monkeypatch):
+    """Counts the list's queries: a page served from the cache runs none."""
+    calls = []
+    search = registry.search_households
+
+    def counted(*args, **kwargs):
+        calls.append(args[1])
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(registry, "search_households", counted)
+    return calls
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])
+def test_a_list_is_served_from_the_cache_until_the_registry_changes(world, db, login_as, searches, htmx):
+    client = login_as(world.users.staff)
+
+    def get(url):
+        return client.htmx_get(url, target="household-results") if htmx else client.get(url)
+
+    first, again = get("/households?status=poor"), get("/households?status=poor")
+    assert first.data == again.data and len(searches) == 1
+    assert is_full_page(again) != htmx
+
+    # plain SQL, as another process or an import would write: the database's triggers see it
+    db.session.execute(text("UPDATE households SET head_name = 'Nguyễn Văn Mới' WHERE code = 'A-0001'"))
+    db.session.commit()
+    changed = get("/households?status=poor")
+
+    assert "Nguyễn Văn Mới" in changed.text and len(searches) == 2
+    get("/households?status=poor&page=1")  # other arguments: another entry
+    assert len(searches) == 3
+
+
+def test_cached_lists_are_kept_apart_by_scope_and_language(world, login_as, searches):
+    district, commune_a = login_as(world.users.staff), login_as(world.users.staff_a)
+
+    assert _codes(district.get("/households")) == ["A-0001", "A-0002", "B-0001"]
+    assert _codes(commune_a.get("/households")) == ["A-0001", "A-0002"]
+    district.post_form("/locale", {"locale": "en"})
+    english = district.get("/households")
+
+    assert "Head of household" in english.text and len(searches) == 3
+
+
+def test_a_renamed_village_shows_in_the_cached_list(world, db, login_as):
+    client = login_as(world.users.staff)
+    assert world.village_a1.name in client.get("/households").text
+
+    world.village_a1.name = "Thôn Đổi Tên"
+    db.session.commit()
+
+    assert "Thôn Đổi Tên" in client.get("/households").text
+
+
+@pytest.fixture
+def no_registry_version(db):
+    """The counter row removed (it is never, but the list must not trust a missing one)."""
+    version = db.session.scalar(text("SELECT version FROM data_versions WHERE name = 'registry'"))
+    db.session.execute(text("DELETE FROM data_versions"))
+    db.session.commit()
+    yield
+    db.session.rollback()
+    restore = "INSERT INTO data_versions (name, version) VALUES ('registry', :v)"
+    db.session.execute(text(restore), {"v": version + 1})  # still above every key cached so far
+    db.session.commit()
+
+
+def test_without_a_registry_version_the_list_is_rendered_every_time(
+    world, login_as, searches, no_registry_version
+):
+    client = login_as(world.users.staff)
+
+    client.get("/households")
+    client.get("/households")
+
+    assert len(searches) == 2
 
 
 def test_a_page_past_the_end_shows_the_last_page(world, login_as):

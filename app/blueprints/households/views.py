@@ -1,5 +1,7 @@
 """The household registry: list with active search, detail, edit, members inline."""
 
+from functools import partial
+
 from flask import (
     Blueprint,
     abort,
@@ -11,8 +13,10 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -82,17 +86,44 @@ def _filter_from(form: HouseholdFilterForm) -> registry.HouseholdFilter:
 @bp.route("")
 @login_required
 def index():
+    """The list, or for active search its results alone; both cached under every version they
+    are rendered from (app/pagecache.py), so a repeated view skips the queries and templates."""
+    fragment = wants_fragment("household-results")
+    cache = current_app.extensions["page_cache"]
+    html = Markup(cache.get_or_render(_list_cache_key(fragment), partial(_render_list, fragment)))
+    if fragment:
+        return vary_on_htmx(make_response(html))
+    return vary_on_htmx(make_response(render_template("households/index.html", content=html)))
+
+
+def _list_cache_key(fragment: bool) -> tuple | None:
+    version = registry.registry_version()
+    if version is None:
+        return None
+    return (
+        "households.index",
+        fragment,
+        current_user.scope_unit_id,
+        current_user.role,
+        str(get_locale()),
+        tuple(sorted(request.args.items(multi=True))),
+        current_app.config["HOUSEHOLDS_PER_PAGE"],
+        current_app.config["SEARCH_COUNT_LIMIT"],
+        scope.units_version(),
+        version,
+    )
+
+
+def _render_list(fragment: bool) -> str:
     form = HouseholdFilterForm(request.args)
     page = registry.search_households(
         current_user, _filter_from(form), count_limit=current_app.config["SEARCH_COUNT_LIMIT"]
     )
     rows = household_rows(page.items)
-    if wants_fragment("household-results"):  # active search: the results only, no filter menus
-        return vary_on_htmx(make_response(render_template("households/_results.html", page=page, rows=rows)))
+    if fragment:  # active search: the results only, no filter menus
+        return render_template("households/_results.html", page=page, rows=rows)
     _filter_choices(form)
-    return vary_on_htmx(
-        make_response(render_template("households/index.html", form=form, page=page, rows=rows))
-    )
+    return render_template("households/_list.html", form=form, page=page, rows=rows)
 
 
 @bp.route("/new", methods=["GET", "POST"])
