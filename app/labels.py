@@ -24,6 +24,13 @@ RESULTS = {
 }
 CRITERIA = {"income": _l("Income"), "deprivation": _l("Deprivation of basic services")}
 AREAS = {"rural": _l("Rural"), "urban": _l("Urban")}
+TASK_STATUSES = {
+    "planned": _l("Planned"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done"),
+    "blocked": _l("Blocked"),
+    "cancelled": _l("Cancelled"),
+}
 KINDS = {"preliminary": _l("Preliminary"), "official": _l("Official")}
 TRANSITIONS = {
     "continuing_poor": _l("Still poor"),
@@ -86,6 +93,16 @@ MESSAGES = {
     "successor_self": _l("A unit cannot be its own successor."),
     "dates_reversed": _l("The end date must not be before the start date."),
     "unit_code_taken": _l("Another unit already has this code from the same date."),
+    "task_not_yours": _l("Only the officer or organisation responsible for this task can change it."),
+    "transition_not_allowed": _l("This task cannot move to that status."),
+    "reason_required": _l("Give the reason."),
+    "outcome_required": _l("Record the outcome before marking the task done."),
+    "amount_positive": _l("Enter an amount in đồng greater than zero."),
+    "note_required": _l("Write the note."),
+    "note_too_long": _l("A note has at most 4,000 characters."),
+    "task_type_unknown": _l("Choose a task type from the list."),
+    "officer_out_of_scope": _l("Choose an officer inside your area."),
+    "member_not_in_household": _l("Choose a member of this household."),
 }
 
 

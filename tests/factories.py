@@ -4,8 +4,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
 
+from sqlalchemy import select
+
 from app.extensions import db
-from app.models import AdminUnit, Household, Member, Organisation, ReviewRecord, User
+from app.models import AdminUnit, Household, Member, Organisation, ReviewRecord, SupportTask, TaskType, User
 from app.services import reference
 from app.services.audit import utcnow
 from app.services.households import rebuild_search_text
@@ -138,6 +140,7 @@ class World:
     village_b1: AdminUnit
     users: SimpleNamespace = field(default_factory=SimpleNamespace)
     households: SimpleNamespace = field(default_factory=SimpleNamespace)
+    organisations: SimpleNamespace = field(default_factory=SimpleNamespace)
 
 
 def build_world() -> World:
@@ -153,6 +156,7 @@ def build_world() -> World:
     village_b1 = make_unit("99902-01", "Thôn Bản Chiêng", "village", commune_b)
     world = World(province, district, commune_a, commune_b, village_a1, village_a2, village_b1)
     org_a = make_organisation(commune_a, "UBND Xã Cẩm Giàng Thử")
+    world.organisations.a = org_a
     world.users.admin = make_user("admin", district, "admin.t")
     world.users.manager = make_user("manager", district, "manager.t")
     world.users.staff = make_user("staff", district, "staff.t")
@@ -167,6 +171,40 @@ def build_world() -> World:
     make_review(world.households.pao, 2019, "poor", criterion="deprivation", income=900_000)
     db.session.commit()
     return world
+
+
+def task_type(code: str) -> TaskType:
+    return db.session.scalars(select(TaskType).where(TaskType.code == code)).one()
+
+
+def make_task(
+    household: Household,
+    organisation: Organisation,
+    type_code: str = "HEALTH_CARD",
+    *,
+    officer: User | None = None,
+    status: str = "planned",
+    due: date = date(2020, 6, 30),
+    **kw,
+) -> SupportTask:
+    """A task written directly (no workflow rules), in any status."""
+    now = utcnow()
+    kind = task_type(type_code)
+    task = SupportTask(
+        household_id=household.id,
+        task_type_id=kind.id,
+        title=kw.pop("title", kind.name_vi),
+        organisation_id=organisation.id,
+        officer_id=officer.id if officer else None,
+        status=status,
+        due_date=due,
+        created_at=now,
+        updated_at=now,
+        **kw,
+    )
+    db.session.add(task)
+    db.session.flush()
+    return task
 
 
 def day(text: str) -> date:

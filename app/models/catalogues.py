@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 
 
-class _CatalogueMixin:
+class CatalogueMixin:
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name_vi: Mapped[str] = mapped_column(String(200))
@@ -21,9 +21,9 @@ class _CatalogueMixin:
         return f"<{type(self).__name__} {self.code}>"
 
 
-class PovertyCause(_CatalogueMixin, db.Model):
+class PovertyCause(CatalogueMixin, db.Model):
     __tablename__ = "poverty_causes"
 
 
-class SupportNeed(_CatalogueMixin, db.Model):
+class SupportNeed(CatalogueMixin, db.Model):
     __tablename__ = "support_needs"

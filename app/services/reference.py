@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AdminUnit, Indicator, PovertyCause, PovertyStandard, SupportNeed
+from app.models import AdminUnit, Indicator, PovertyCause, PovertyStandard, SupportNeed, TaskType
 from app.services import scope
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
@@ -127,6 +127,158 @@ NEEDS = [
 ]
 
 
+P2 = "QĐ 90/QĐ-TTg, Dự án 2: Đa dạng hóa sinh kế, phát triển mô hình giảm nghèo"
+P3 = "QĐ 90/QĐ-TTg, Dự án 3: Hỗ trợ phát triển sản xuất, cải thiện dinh dưỡng"
+P4 = "QĐ 90/QĐ-TTg, Dự án 4: Phát triển giáo dục nghề nghiệp, việc làm bền vững"
+P5 = "QĐ 90/QĐ-TTg, Dự án 5: Hỗ trợ nhà ở cho hộ nghèo, hộ cận nghèo"
+P6 = "QĐ 90/QĐ-TTg, Dự án 6: Truyền thông và giảm nghèo về thông tin"
+POLICY = "Chính sách hỗ trợ hộ nghèo, hộ cận nghèo (ngoài các dự án)"
+
+#: (code, Vietnamese, English, indicator codes, cause codes, programme project, days, outcome)
+TASK_TYPES = [
+    (
+        "PRODUCTION",
+        "Hỗ trợ phát triển sản xuất (giống cây trồng, vật nuôi, khuyến nông)",
+        "Production support (seedlings, livestock, extension)",
+        "",
+        "NO_LAND NO_TOOLS NO_KNOWLEDGE NO_CAPITAL",
+        P3,
+        120,
+        "amount",
+    ),
+    (
+        "LIVELIHOOD",
+        "Tham gia mô hình sinh kế, mô hình giảm nghèo",
+        "Livelihood or poverty-reduction model",
+        "",
+        "NO_KNOWLEDGE NO_LAND NO_LABOUR",
+        P2,
+        180,
+        "text",
+    ),
+    (
+        "CREDIT",
+        "Vay vốn ưu đãi Ngân hàng Chính sách xã hội",
+        "Preferential credit (Social Policy Bank)",
+        "",
+        "NO_CAPITAL NO_TOOLS",
+        POLICY,
+        60,
+        "amount",
+    ),
+    (
+        "VOCATIONAL",
+        "Đào tạo nghề",
+        "Vocational training",
+        "EMPLOYMENT ADULT_EDUCATION",
+        "NO_SKILLS NO_JOBS",
+        P4,
+        120,
+        "text",
+    ),
+    (
+        "JOB",
+        "Giới thiệu việc làm",
+        "Job placement",
+        "EMPLOYMENT DEPENDANTS",
+        "NO_JOBS DEPENDANTS NO_SKILLS",
+        P4,
+        60,
+        "job",
+    ),
+    (
+        "HEALTH_CARD",
+        "Cấp thẻ bảo hiểm y tế",
+        "Health-insurance card",
+        "HEALTH_INSURANCE",
+        "ILLNESS",
+        POLICY,
+        30,
+        "card",
+    ),
+    (
+        "HEALTH_CARE",
+        "Hỗ trợ khám, chữa bệnh",
+        "Medical care support",
+        "HEALTH_ACCESS",
+        "ILLNESS",
+        POLICY,
+        30,
+        "text",
+    ),
+    ("NUTRITION", "Hỗ trợ cải thiện dinh dưỡng", "Nutrition support", "NUTRITION", "", P3, 90, "text"),
+    (
+        "TUITION",
+        "Miễn, giảm học phí và hỗ trợ chi phí học tập",
+        "Tuition exemption and study costs",
+        "CHILD_SCHOOLING",
+        "DEPENDANTS",
+        POLICY,
+        30,
+        "amount",
+    ),
+    (
+        "ADULT_CLASS",
+        "Xóa mù chữ, bổ túc văn hóa cho người lớn",
+        "Literacy and adult classes",
+        "ADULT_EDUCATION",
+        "",
+        POLICY,
+        180,
+        "text",
+    ),
+    (
+        "HOUSING",
+        "Hỗ trợ nhà ở",
+        "Housing support",
+        "HOUSING_QUALITY HOUSING_AREA",
+        "DISASTER",
+        P5,
+        180,
+        "amount",
+    ),
+    ("WATER", "Hỗ trợ nước sinh hoạt", "Clean water", "DOMESTIC_WATER", "", POLICY, 90, "amount"),
+    ("LATRINE", "Hỗ trợ xây nhà tiêu hợp vệ sinh", "Hygienic latrine", "LATRINE", "", POLICY, 90, "amount"),
+    ("TELECOM", "Hỗ trợ sử dụng dịch vụ viễn thông", "Telecom services", "TELECOM", "", P6, 30, "text"),
+    (
+        "INFORMATION",
+        "Hỗ trợ phương tiện tiếp cận thông tin",
+        "Means of access to information",
+        "INFO_ASSETS INFO_ACCESS",
+        "",
+        P6,
+        60,
+        "text",
+    ),
+    ("LEGAL_AID", "Trợ giúp pháp lý", "Legal aid", "", "SOCIAL_EVILS OTHER", POLICY, 30, "text"),
+]
+
+
+def seed_task_types() -> int:
+    """Insert the task types that are missing (by code), linked to the causes they address."""
+    existing = set(db.session.scalars(select(TaskType.code)))
+    causes = {c.code: c for c in db.session.scalars(select(PovertyCause))}
+    added = 0
+    for i, (code, vi, en, indicators, cause_codes, project, days, outcome) in enumerate(TASK_TYPES):
+        if code in existing:
+            continue
+        db.session.add(
+            TaskType(
+                code=code,
+                name_vi=vi,
+                name_en=en,
+                sort_order=i,
+                indicator_codes=indicators,
+                causes=[causes[c] for c in cause_codes.split() if c in causes],
+                programme_project=project,
+                default_duration_days=days,
+                outcome_kind=outcome,
+            )
+        )
+        added += 1
+    return added
+
+
 def seed_standards() -> int:
     """Insert the standards that are missing (by code); return how many were added."""
     added = 0
@@ -157,7 +309,10 @@ def _seed_catalogue(model, rows) -> int:
 
 
 def seed_catalogues() -> int:
-    return _seed_catalogue(PovertyCause, CAUSES) + _seed_catalogue(SupportNeed, NEEDS)
+    """Causes, needs and task types (task types name causes: they come last)."""
+    added = _seed_catalogue(PovertyCause, CAUSES) + _seed_catalogue(SupportNeed, NEEDS)
+    db.session.flush()
+    return added + seed_task_types()
 
 
 def _date(text: str) -> date | None:

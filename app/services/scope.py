@@ -24,6 +24,9 @@ from app.models import (
     Member,
     Organisation,
     ReviewRecord,
+    SupportTask,
+    TaskEvidence,
+    TaskNote,
     User,
 )
 
@@ -232,6 +235,11 @@ def scope_clause(model: type, user: User, unit_ids: AbstractSet[int] | None = No
         return Member.household_id.in_(_households_in(ids))
     if model is Assignment:
         return Assignment.household_id.in_(_households_in(ids))
+    if model is SupportTask:
+        return SupportTask.household_id.in_(_households_in(ids))
+    if model in (TaskNote, TaskEvidence):
+        tasks = select(SupportTask.id).where(SupportTask.household_id.in_(_households_in(ids)))
+        return model.task_id.in_(tasks)
     raise TypeError(f"no scope rule for {model.__name__}")
 
 

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from app.models import AdminUnit, Indicator, PovertyCause, PovertyStandard, SupportNeed
+from app.models import AdminUnit, Indicator, PovertyCause, PovertyStandard, SupportNeed, TaskType
 from app.services import reference
 
 UNITS_CSV = reference.SEED_DIR / "bach-thong-units.csv"
@@ -160,3 +160,33 @@ def test_seed_catalogues_is_idempotent_and_holds_the_domain_causes(db):
     ):
         assert cause in causes
     assert db.session.scalar(select(func.count(SupportNeed.id))) > 0
+
+
+def test_every_task_type_addresses_a_known_indicator_or_cause(db):
+    reference.seed_standards()
+    reference.seed_catalogues()
+    db.session.flush()
+    indicator_codes = set(db.session.scalars(select(Indicator.code)))
+    types = db.session.scalars(select(TaskType).order_by(TaskType.sort_order)).all()
+
+    assert len(types) == len(reference.TASK_TYPES) >= 14
+    for kind in types:
+        assert set(kind.indicators) <= indicator_codes, kind.code
+        assert kind.indicators or kind.causes, f"{kind.code} addresses nothing"
+        assert kind.programme_project and 1 <= kind.default_duration_days <= 730
+    # the support DOMAIN.md §5 lists, each a task type
+    codes = {k.code for k in types}
+    assert {
+        "PRODUCTION",
+        "VOCATIONAL",
+        "JOB",
+        "CREDIT",
+        "HEALTH_CARD",
+        "TUITION",
+        "WATER",
+        "LATRINE",
+    } <= codes
+    assert {"HOUSING", "TELECOM", "INFORMATION", "LEGAL_AID"} <= codes
+    # every deprivation of both standards in force has a task type that addresses it
+    addressed = {code for k in types for code in k.indicators}
+    assert indicator_codes - addressed == set(), indicator_codes - addressed

@@ -20,6 +20,8 @@ from app.models import (
     Organisation,
     PovertyStandard,
     ReviewRecord,
+    SupportTask,
+    TaskNote,
     User,
 )
 from app.services import scope
@@ -30,11 +32,12 @@ from tests.factories import (
     make_household,
     make_organisation,
     make_review,
+    make_task,
     make_unit,
     make_user,
 )
 
-MODELS = [AdminUnit, Household, Organisation, User, ReviewRecord, Member, Assignment]
+MODELS = [AdminUnit, Household, Organisation, User, ReviewRecord, Member, Assignment, SupportTask, TaskNote]
 
 
 def _assign(db, household, organisation, officer):
@@ -48,6 +51,13 @@ def _assign(db, household, organisation, officer):
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def _note(db, task, author):
+    note = TaskNote(task_id=task.id, author_id=author.id, created_at=utcnow(), body="Ghi chú")
+    db.session.add(note)
+    db.session.flush()
+    return note
 
 
 def _build_merged(world):
@@ -87,7 +97,10 @@ def data(shared_app):
     org_d = make_organisation(w.district, "Phòng LĐ-TB&XH huyện", kind="state_department")
     assignment_a = _assign(db, h.duc, org_a, u.staff_a)
     assignment_b = _assign(db, h.pao, org_b, u.staff_b)
+    task_a, task_b = make_task(h.duc, org_a), make_task(h.pao, org_b)
+    note_a, note_b = (_note(db, t, u.staff) for t in (task_a, task_b))
     merged = _build_merged(w)
+    task_x = make_task(merged.hx, org_d)
     db.session.commit()
 
     def reviews(*households):
@@ -107,6 +120,8 @@ def data(shared_app):
             ReviewRecord: reviews(h.duc, h.lan),
             Member: members(h.duc, h.lan),
             Assignment: {assignment_a.id},
+            SupportTask: {task_a.id},
+            TaskNote: {note_a.id},
         },
         b={
             AdminUnit: {w.commune_b.id, w.village_b1.id},
@@ -116,6 +131,8 @@ def data(shared_app):
             ReviewRecord: reviews(h.pao),
             Member: members(h.pao),
             Assignment: {assignment_b.id},
+            SupportTask: {task_b.id},
+            TaskNote: {note_b.id},
         },
         district={
             AdminUnit: {w.district.id},
@@ -128,6 +145,7 @@ def data(shared_app):
             User: {m.user_x.id, m.user_y.id},
             ReviewRecord: {m.review_x.id, m.review_y.id},
             Member: members(m.hx, m.hy),
+            SupportTask: {task_x.id},
         },
     )
     return SimpleNamespace(world=w, rows=rows, merged=merged)

@@ -1,0 +1,286 @@
+"""Support tasks: who may move a task where, what each move requires, and the exit path.
+
+The workflow is one table, ``TRANSITIONS``: for each (from, to) the roles that may make that
+move. A supervisor may move only tasks assigned to them or to their organisation; a manager
+reads but does not change tasks. Every change is audited, and a change based on an old
+version of a task is refused (``StaleTask``), so of two simultaneous changes exactly one wins.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import db
+from app.models import Household, Organisation, PovertyCause, User
+from app.models.tasks import OPEN_STATUSES, OutcomeKind, SupportTask, TaskNote, TaskStatus, TaskType
+from app.models.users import Role
+from app.services import audit, scope
+from app.services.households import RegistryError
+
+S = TaskStatus
+CHANGERS = frozenset({Role.STAFF, Role.SUPERVISOR, Role.ADMIN})
+OFFICE = frozenset({Role.STAFF, Role.ADMIN})
+
+#: (from, to) → the roles that may make that move
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    (S.PLANNED, S.IN_PROGRESS): CHANGERS,
+    (S.PLANNED, S.BLOCKED): CHANGERS,
+    (S.PLANNED, S.DONE): CHANGERS,
+    (S.PLANNED, S.CANCELLED): OFFICE,
+    (S.IN_PROGRESS, S.DONE): CHANGERS,
+    (S.IN_PROGRESS, S.BLOCKED): CHANGERS,
+    (S.IN_PROGRESS, S.PLANNED): CHANGERS,
+    (S.IN_PROGRESS, S.CANCELLED): OFFICE,
+    (S.BLOCKED, S.IN_PROGRESS): CHANGERS,
+    (S.BLOCKED, S.PLANNED): CHANGERS,
+    (S.BLOCKED, S.CANCELLED): OFFICE,
+    (S.DONE, S.IN_PROGRESS): OFFICE,  # reopened: the result did not hold
+    (S.CANCELLED, S.PLANNED): OFFICE,  # restored
+}
+
+#: What each kind of outcome requires when a task is done (field → error code)
+OUTCOME_FIELDS: dict[str, tuple[str, ...]] = {
+    OutcomeKind.AMOUNT: ("outcome_amount", "outcome_fund_source"),
+    OutcomeKind.JOB: ("outcome_employer",),
+    OutcomeKind.CARD: ("outcome_card_number",),
+    OutcomeKind.TEXT: ("outcome_text",),
+}
+OUTCOME_COLUMNS = (
+    "outcome_amount",
+    "outcome_fund_source",
+    "outcome_employer",
+    "outcome_card_number",
+    "outcome_text",
+)
+TASK_FIELDS = (
+    "title",
+    "task_type_id",
+    "member_id",
+    "organisation_id",
+    "officer_id",
+    "start_date",
+    "due_date",
+)
+
+
+class TaskError(RegistryError):
+    """A rule of the task workflow refused a change; ``field`` names the culprit."""
+
+
+class StaleTask(Exception):
+    """The task changed since the user loaded it: reload and decide again."""
+
+
+def responsible(user: User, task: SupportTask) -> bool:
+    """Whether the task is the user's own or their organisation's (a supervisor's reach)."""
+    return task.officer_id == user.id or (
+        user.organisation_id is not None and task.organisation_id == user.organisation_id
+    )
+
+
+def may_change(user: User, task: SupportTask) -> bool:
+    if user.role not in CHANGERS:
+        return False
+    return user.role != Role.SUPERVISOR or responsible(user, task)
+
+
+def next_statuses(user: User, task: SupportTask) -> list[str]:
+    """The statuses this user may move this task to, in workflow order."""
+    if not may_change(user, task):
+        return []
+    return [to for to in S if user.role in TRANSITIONS.get((task.status, to), ())]
+
+
+def _clean(value):
+    if isinstance(value, str):
+        value = value.strip()
+    return value if value not in ("", None) else None
+
+
+def change_status(
+    user: User,
+    task: SupportTask,
+    to: str,
+    *,
+    version: int,
+    outcome: dict | None = None,
+    reason: str | None = None,
+    today: date | None = None,
+    ip: str | None = None,
+) -> SupportTask:
+    """Move ``task`` to ``to`` for ``user``, from the ``version`` the user saw.
+
+    :raises StaleTask: the task has changed since (another person moved it first).
+    :raises TaskError: the move is not allowed, or what it requires is missing.
+    """
+    if version != task.version:
+        raise StaleTask()
+    if not may_change(user, task):
+        raise TaskError("status", "task_not_yours")
+    if user.role not in TRANSITIONS.get((task.status, to), ()):
+        raise TaskError("status", "transition_not_allowed")
+    before = {"status": task.status}
+    reason = _clean(reason)
+    if to == S.DONE:
+        _apply_outcome(task, outcome or {})
+        task.done_on = today or date.today()
+        before.update({"done_on": None})
+    elif to in (S.CANCELLED, S.BLOCKED):
+        if reason is None:
+            raise TaskError("reason", "reason_required")
+        before["status_reason"] = task.status_reason
+        task.status_reason = reason
+    if task.status == S.DONE:  # reopened
+        task.done_on = None
+    task.status = to
+    task.updated_at = audit.utcnow()
+    after = {key: getattr(task, key) for key in before}
+    _flush_or_stale()
+    audit.record("status", actor=user, ip=ip, obj=task, changes=audit.diff(before, after))
+    return task
+
+
+def _apply_outcome(task: SupportTask, outcome: dict) -> None:
+    values = {column: _clean(outcome.get(column)) for column in OUTCOME_COLUMNS}
+    amount = values["outcome_amount"]
+    if amount is not None and (not isinstance(amount, int) or amount <= 0):
+        raise TaskError("outcome_amount", "amount_positive")
+    for column in OUTCOME_FIELDS[task.task_type.outcome_kind]:
+        if values[column] is None:
+            raise TaskError(column, "outcome_required")
+    for column, value in values.items():
+        setattr(task, column, value)
+
+
+def _flush_or_stale() -> None:
+    """Write now: the UPDATE carries ``AND version = :seen``; no row means someone else won."""
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        db.session.rollback()
+        raise StaleTask() from error
+
+
+def add_note(user: User, task: SupportTask, body: str, *, ip: str | None = None) -> TaskNote:
+    """Append a progress note (anyone who may change the task, and managers, may comment)."""
+    text = _clean(body)
+    if text is None:
+        raise TaskError("body", "note_required")
+    if len(text) > 4000:
+        raise TaskError("body", "note_too_long")
+    if user.role == Role.SUPERVISOR and not responsible(user, task):
+        raise TaskError("body", "task_not_yours")
+    note = TaskNote(task=task, author_id=user.id, created_at=audit.utcnow(), body=text)
+    db.session.add(note)
+    db.session.flush()
+    audit.record("create", actor=user, ip=ip, obj=note, changes={"task_id": [None, task.id]})
+    return note
+
+
+def create_task(user: User, household: Household, data: dict, *, ip: str | None = None) -> SupportTask:
+    """A new planned task for a household in the user's scope (staff and admins)."""
+    if user.role not in OFFICE:
+        raise TaskError("task_type_id", "task_not_yours")
+    task_type = db.session.get(TaskType, data.get("task_type_id"))
+    if task_type is None or not task_type.active:
+        raise TaskError("task_type_id", "task_type_unknown")
+    organisation = _organisation_in_scope(user, data.get("organisation_id"))
+    officer = _officer_for(user, organisation, data.get("officer_id"))
+    if data.get("member_id") and data["member_id"] not in {m.id for m in household.members}:
+        raise TaskError("member_id", "member_not_in_household")
+    start = data.get("start_date")
+    due = data.get("due_date") or (start or date.today()) + timedelta(days=task_type.default_duration_days)
+    if start and due < start:
+        raise TaskError("due_date", "dates_reversed")
+    now = audit.utcnow()
+    task = SupportTask(
+        household_id=household.id,
+        member_id=data.get("member_id") or None,
+        task_type_id=task_type.id,
+        title=_clean(data.get("title")) or task_type.name_vi,
+        organisation_id=organisation.id,
+        officer_id=officer.id if officer else None,
+        status=S.PLANNED,
+        start_date=start,
+        due_date=due,
+        created_by_id=user.id,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(task)
+    db.session.flush()
+    changes = audit.diff({}, {f: getattr(task, f) for f in TASK_FIELDS})
+    audit.record("create", actor=user, ip=ip, obj=task, changes=changes)
+    return task
+
+
+def _organisation_in_scope(user: User, organisation_id) -> Organisation:
+    organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
+    if organisation is None or not organisation.active:
+        raise TaskError("organisation_id", "organisation_out_of_scope")
+    if organisation.unit_id not in scope.scope_unit_ids(user):
+        raise TaskError("organisation_id", "organisation_out_of_scope")
+    return organisation
+
+
+def _officer_for(user: User, organisation: Organisation, officer_id) -> User | None:
+    if not officer_id:
+        return None
+    officer = db.session.get(User, officer_id)
+    if officer is None or not officer.active or officer.scope_unit_id not in scope.scope_unit_ids(user):
+        raise TaskError("officer_id", "officer_out_of_scope")
+    return officer
+
+
+# -- the exit path ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ExitStep:
+    """One deprivation or cause that keeps a household poor, and the tasks that address it."""
+
+    kind: str  # "indicator" or "cause"
+    code: str
+    name: str
+    task_types: list[TaskType]
+    open_tasks: list[SupportTask]
+    done_tasks: list[SupportTask]
+
+    @property
+    def addressed(self) -> bool:
+        return bool(self.open_tasks or self.done_tasks)
+
+
+def exit_path(household: Household, deprivations: list[tuple[str, str]]) -> list[ExitStep]:
+    """For each deprivation (code, name) of the household's latest review and each of its causes,
+    the task types that address it and the household's tasks of those types."""
+    types = db.session.scalars(select(TaskType).where(TaskType.active).order_by(TaskType.sort_order)).all()
+    tasks = db.session.scalars(
+        select(SupportTask).where(SupportTask.household_id == household.id).order_by(SupportTask.due_date)
+    ).all()
+    steps = [
+        _step("indicator", code, name, [t for t in types if code in t.indicators], tasks)
+        for code, name in deprivations
+    ]
+    for cause in household.causes:
+        steps.append(_step("cause", cause.code, cause.name_vi, _types_for_cause(types, cause), tasks))
+    return steps
+
+
+def _types_for_cause(types: list[TaskType], cause: PovertyCause) -> list[TaskType]:
+    return [t for t in types if any(c.id == cause.id for c in t.causes)]
+
+
+def _step(kind: str, code: str, name: str, types: list[TaskType], tasks: list[SupportTask]) -> ExitStep:
+    ids = {t.id for t in types}
+    mine = [t for t in tasks if t.task_type_id in ids]
+    return ExitStep(
+        kind,
+        code,
+        name,
+        types,
+        open_tasks=[t for t in mine if t.status in OPEN_STATUSES],
+        done_tasks=[t for t in mine if t.status == S.DONE],
+    )
