@@ -217,7 +217,7 @@ class Client(FlaskClient):
         return response
 
     def refresh_csrf(self, path: str = "/auth/login") -> str:
-        body = self.get(path).get_data(as_text=True)
+        body = self.get(path, follow_redirects=True).get_data(as_text=True)
         match = CSRF_RE.search(body)
         assert match, f"no CSRF token on {path}"
         self.csrf = match.group(1) or match.group(2)

@@ -3,12 +3,13 @@
 from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 
 from app.extensions import db
 from app.models import ReviewRecord, User
 from app.models.reviews import Criterion, ReviewKind, ReviewResult
 from app.services import scope
+from app.services.queries import count_if
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,6 @@ def household_stats(user: User, unit: scope.Unit, year: int | None) -> Stats:
     unit_ids = scope.unit_index().units_for_year(unit.id, year) & scope.scope_unit_ids(user)
     poor = ReviewRecord.result == ReviewResult.POOR
     by_income = and_(poor, ReviewRecord.criterion == Criterion.INCOME)
-
-    def count_if(cond):
-        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
     row = db.session.execute(
         select(

@@ -9,7 +9,8 @@ version of a task is refused (``StaleTask``), so of two simultaneous changes exa
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
@@ -17,7 +18,8 @@ from app.models import Household, Organisation, PovertyCause, User
 from app.models.tasks import OPEN_STATUSES, OutcomeKind, SupportTask, TaskNote, TaskStatus, TaskType
 from app.models.users import Role
 from app.services import audit, scope
-from app.services.households import RegistryError
+from app.services.households import Page, RegistryError
+from app.services.queries import count_if
 
 S = TaskStatus
 CHANGERS = frozenset({Role.STAFF, Role.SUPERVISOR, Role.ADMIN})
@@ -284,3 +286,114 @@ def _step(kind: str, code: str, name: str, types: list[TaskType], tasks: list[Su
         open_tasks=[t for t in mine if t.status in OPEN_STATUSES],
         done_tasks=[t for t in mine if t.status == S.DONE],
     )
+
+
+# -- lists ------------------------------------------------------------------------------------------
+
+DUE_SOON_DAYS = 7
+SORTS = {
+    "due": (SupportTask.due_date, SupportTask.id),
+    "-due": (SupportTask.due_date.desc(), SupportTask.id.desc()),
+    "household": (Household.code, SupportTask.due_date),
+    "status": (SupportTask.status, SupportTask.due_date),
+}
+
+
+@dataclass
+class TaskFilter:
+    unit_id: int | None = None
+    status: str | None = None
+    type_id: int | None = None
+    officer_id: int | None = None
+    overdue: bool = False
+    due_soon: bool = False
+    mine: bool = False  # the user's own tasks (a supervisor's: theirs or their organisation's)
+    sort: str = "due"
+    page: int = 1
+    per_page: int = 25
+
+
+def _mine(user: User):
+    if user.role == Role.SUPERVISOR and user.organisation_id is not None:
+        return or_(SupportTask.officer_id == user.id, SupportTask.organisation_id == user.organisation_id)
+    return SupportTask.officer_id == user.id
+
+
+def _open():
+    return SupportTask.status.in_([s.value for s in OPEN_STATUSES])
+
+
+def _task_conditions(user: User, flt: TaskFilter, today: date) -> list:
+    if flt.unit_id is not None:
+        units = scope.scope_unit_ids(user) & scope.unit_index().family(flt.unit_id)
+        conditions = [scope.scope_clause(SupportTask, user, units)]
+    else:
+        conditions = [scope.scope_clause(SupportTask, user)]
+    if flt.mine:
+        conditions.append(_mine(user))
+    if flt.status:
+        conditions.append(SupportTask.status == flt.status)
+    if flt.type_id:
+        conditions.append(SupportTask.task_type_id == flt.type_id)
+    if flt.officer_id:
+        conditions.append(SupportTask.officer_id == flt.officer_id)
+    if flt.overdue:
+        conditions += [_open(), SupportTask.due_date < today]
+    if flt.due_soon:
+        conditions += [_open(), SupportTask.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS))]
+    return conditions
+
+
+def search_tasks(user: User, flt: TaskFilter, today: date) -> Page:
+    """One page of the tasks in the user's scope that match ``flt``, with what a row shows."""
+    conditions = _task_conditions(user, flt, today)
+    total = db.session.scalar(
+        select(func.count()).select_from(SupportTask).join(Household).where(*conditions)
+    )
+    page = min(max(1, flt.page), max(1, -(-total // flt.per_page)))
+    items = db.session.scalars(
+        select(SupportTask)
+        .join(Household)
+        .where(*conditions)
+        .order_by(*SORTS.get(flt.sort, SORTS["due"]))
+        .options(
+            contains_eager(SupportTask.household),
+            joinedload(SupportTask.task_type),
+            joinedload(SupportTask.officer),
+            joinedload(SupportTask.organisation),
+        )
+        .limit(flt.per_page)
+        .offset((page - 1) * flt.per_page)
+    ).all()
+    return Page(list(items), total, page, flt.per_page)
+
+
+@dataclass
+class TaskCounts:
+    open: int = 0
+    overdue: int = 0
+    due_soon: int = 0
+    done: int = 0
+
+
+def task_counts(user: User, today: date, *, mine: bool = False) -> TaskCounts:
+    """Open, overdue, due within a week and done: the counters above a task list."""
+    conditions = [scope.scope_clause(SupportTask, user)]
+    if mine:
+        conditions.append(_mine(user))
+    is_open = _open()
+    soon = SupportTask.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS))
+    row = db.session.execute(
+        select(
+            count_if(is_open),
+            count_if(and_(is_open, SupportTask.due_date < today)),
+            count_if(and_(is_open, soon)),
+            count_if(SupportTask.status == S.DONE),
+        ).where(*conditions)
+    ).one()
+    return TaskCounts(*(int(n or 0) for n in row))
+
+
+def load_task(user: User, task_id: int) -> SupportTask:
+    """The task if it is in the user's scope (else 404)."""
+    return scope.get_or_404(SupportTask, task_id, user)

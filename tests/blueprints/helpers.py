@@ -12,8 +12,9 @@ from werkzeug.routing import Rule
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
-from app.models import Household, Member, Organisation
+from app.models import Household, Member, Organisation, SupportTask
 from app.services.audit import utcnow
+from tests.factories import make_task
 
 SESSION_COOKIE = "giamngheo_session"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -166,7 +167,12 @@ def _first_id(noun: str) -> int:
 def world_ids(world) -> dict[str, int]:
     """Values for the int converters of today's routes, taken from the world."""
     org = db.session.scalars(select(Organisation).where(Organisation.unit_id == world.commune_a.id)).first()
+    task = db.session.scalars(select(SupportTask).order_by(SupportTask.id)).first()
+    if task is None:  # the world has none: one of commune A's organisation, for /tasks/<task_id>/…
+        task = make_task(world.households.duc, org)
+        db.session.commit()
     return {
+        "task_id": task.id,
         "household_id": world.households.duc.id,
         "member_id": world.households.duc.members[0].id,
         "user_id": world.users.staff_a.id,

@@ -16,6 +16,8 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @login_required
 def index():
+    if current_user.role == "supervisor" and not request.args:
+        return redirect(url_for("tasks.mine"))  # a supervisor works from their tasks
     year = request.args.get("year", type=int)
     summary = overview.headline(current_user, year)
     return render_template("main/index.html", summary=summary)

@@ -25,6 +25,17 @@
     if (select && !window.htmx) select.form.submit();
   });
 
+  // The modal dialog: content swapped into <dialog id="modal"> opens it; [data-close-dialog] closes it.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var dialog = event.detail.target;
+    if (dialog && dialog.id === "modal" && dialog.showModal && !dialog.open) dialog.showModal();
+  });
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-dialog]");
+    var dialog = closer && closer.closest("dialog");
+    if (dialog) dialog.close();
+  });
+
   // Escape closes an inline edit row by clicking its cancel button.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;

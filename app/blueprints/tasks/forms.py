@@ -1,0 +1,70 @@
+"""Task list filters, the inline status change and progress notes."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from app import labels
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class TaskFilterForm(FlaskForm):
+    """The filters of a task list; read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    unit = SelectField(
+        _l("Commune / village"), coerce=_optional_int, validators=[Optional()], validate_choice=False
+    )
+    type = SelectField(_l("Support"), coerce=_optional_int, validators=[Optional()], validate_choice=False)
+    status = SelectField(_l("Status"), validators=[Optional()])
+    due = SelectField(_l("Deadline"), validators=[Optional()])
+    group = SelectField(_l("Group by"), validators=[Optional()])
+    sort = SelectField(_l("Sort by"), validators=[Optional()])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        text = labels.translated()
+        self.status.choices = [("", _l("All"))] + list(text.TASK_STATUSES.items())
+        self.due.choices = [("", _l("Any")), ("overdue", _l("Overdue")), ("soon", _l("Due within 7 days"))]
+        self.group.choices = [
+            ("", _l("No grouping")),
+            ("household", _l("Household")),
+            ("due", _l("Deadline")),
+        ]
+        self.sort.choices = [
+            ("due", _l("Deadline, soonest first")),
+            ("-due", _l("Deadline, latest first")),
+            ("household", _l("Household code")),
+            ("status", _l("Status")),
+        ]
+
+
+class StatusForm(FlaskForm):
+    """A status change, from the version the user saw, with what the new status requires."""
+
+    status = SelectField(_l("Status"), validators=[DataRequired()], validate_choice=False)
+    version = HiddenField(validators=[DataRequired()])
+    counters = HiddenField()  # which counters the page shows: "mine" or "all"
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
+    outcome_amount = IntegerField(
+        _l("Amount (đồng)"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=10**12, message=_l("Enter an amount in đồng greater than zero.")),
+        ],
+    )
+    outcome_fund_source = StringField(_l("Fund source"), validators=[Optional(), Length(max=200)])
+    outcome_employer = StringField(_l("Employer"), validators=[Optional(), Length(max=200)])
+    outcome_card_number = StringField(_l("Card number"), validators=[Optional(), Length(max=32)])
+    outcome_text = TextAreaField(_l("Result"), validators=[Optional(), Length(max=2000)])
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=4000)])

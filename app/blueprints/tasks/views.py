@@ -1,0 +1,229 @@
+"""Support tasks: "My tasks", the task list, the inline status change and progress notes."""
+
+from datetime import date
+from functools import partial
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app import labels
+from app.blueprints.tasks.forms import NoteForm, StatusForm, TaskFilterForm
+from app.extensions import db
+from app.htmx import is_htmx, vary_on_htmx, wants_fragment
+from app.models import TaskType
+from app.models.tasks import OutcomeKind, SupportTask, TaskStatus
+from app.services import scope, tasks
+
+bp = Blueprint("tasks", __name__)
+
+#: Outcome fields a "done" asks for, by the task type's outcome kind
+OUTCOME_INPUTS = {
+    OutcomeKind.AMOUNT: ("outcome_amount", "outcome_fund_source"),
+    OutcomeKind.JOB: ("outcome_employer",),
+    OutcomeKind.CARD: ("outcome_card_number",),
+    OutcomeKind.TEXT: (),
+}
+
+
+#: Refusals of a status change, and their HTTP status (anything else asks for a missing field)
+REFUSALS = {"task_not_yours": 403, "transition_not_allowed": 422}
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _filter_choices(form: TaskFilterForm) -> None:
+    form.unit.choices = [("", _("All communes"))] + [
+        (u.id, u.name) for u in scope.current_units_in_scope(current_user, ("commune", "town", "ward"))
+    ]
+    types = db.session.scalars(select(TaskType).where(TaskType.active).order_by(TaskType.sort_order))
+    form.type.choices = [("", _("All types"))] + [(t.id, t.name_vi) for t in types]
+
+
+def _filter_from(form: TaskFilterForm, *, mine: bool) -> tasks.TaskFilter:
+    form.validate()
+
+    def value(field):
+        return None if field.errors or field.data in ("", None) else field.data
+
+    group, sort = value(form.group), value(form.sort) or "due"
+    return tasks.TaskFilter(
+        unit_id=value(form.unit),
+        status=value(form.status),
+        type_id=value(form.type),
+        overdue=value(form.due) == "overdue",
+        due_soon=value(form.due) == "soon",
+        mine=mine,
+        sort="household" if group == "household" else ("due" if group == "due" else sort),
+        page=value(form.page) or 1,
+    )
+
+
+def _list(*, mine: bool):
+    form = TaskFilterForm(request.args)
+    flt = _filter_from(form, mine=mine)
+    today = _today()
+    page = tasks.search_tasks(current_user, flt, today)
+    context = _row_context(today) | {
+        "page": page,
+        "form": form,
+        "mine": mine,
+        "group": form.group.data if not form.group.errors else "",
+        "counts": tasks.task_counts(current_user, today, mine=mine),
+    }
+    if wants_fragment("task-results"):
+        return vary_on_htmx(make_response(render_template("tasks/_results.html", **context)))
+    _filter_choices(form)
+    return vary_on_htmx(make_response(render_template("tasks/index.html", **context)))
+
+
+def _row_context(today: date) -> dict:
+    return {
+        "today": today,
+        "next_statuses": partial(tasks.next_statuses, current_user),
+        "status_labels": labels.translated().TASK_STATUSES,
+    }
+
+
+@bp.route("/mine")
+@login_required
+def mine():
+    """The tasks of the officer, or of a supervisor's organisation: their working list."""
+    return _list(mine=True)
+
+
+@bp.route("")
+@login_required
+def index():
+    """Every task in the user's scope, with filters."""
+    return _list(mine=False)
+
+
+def _render_row(
+    task: SupportTask,
+    *,
+    form: StatusForm | None = None,
+    asking: str | None = None,
+    counters: str | None = None,
+    status: int = 200,
+):
+    today = _today()
+    context = _row_context(today) | {
+        "task": task,
+        "form": form,
+        "asking": asking,
+        "outcome_inputs": OUTCOME_INPUTS[task.task_type.outcome_kind],
+        "counts": tasks.task_counts(current_user, today, mine=counters == "mine") if counters else None,
+        "counters": counters,
+    }
+    return render_template("tasks/_row.html", **context), status
+
+
+@bp.route("/<int:task_id>/row")
+@login_required
+def row(task_id: int):
+    """One row of a task list (the cancel of an expanded row)."""
+    return _render_row(tasks.load_task(current_user, task_id))
+
+
+@bp.route("/<int:task_id>/status", methods=["POST"])
+@login_required
+def change_status(task_id: int):
+    """Change a task's status from its row; a move that needs an outcome or a reason expands the
+    row to ask for it (422), a move based on an old version answers 409 with the current row."""
+    task = tasks.load_task(current_user, task_id)
+    form = StatusForm()
+    counters = form.counters.data if form.counters.data in ("mine", "all") else None
+    if not form.validate() or not form.version.data.isdigit():
+        return _render_row(task, form=form, asking=form.status.data, counters=counters, status=422)
+    try:
+        tasks.change_status(
+            current_user,
+            task,
+            form.status.data,
+            version=int(form.version.data),
+            outcome={f: getattr(form, f).data for f in tasks.OUTCOME_COLUMNS},
+            reason=form.reason.data,
+            today=_today(),
+            ip=request.remote_addr,
+        )
+    except tasks.StaleTask:
+        db.session.rollback()
+        flash(
+            _(
+                "Someone else changed this task a moment ago; its row now shows the current status. "
+                "Check it, then change it again if you still need to."
+            ),
+            "warning",
+        )
+        return _render_row(tasks.load_task(current_user, task_id), counters=counters, status=409)
+    except tasks.TaskError as error:
+        db.session.rollback()
+        task = tasks.load_task(current_user, task_id)
+        message = labels.MESSAGES[str(error)]
+        if str(error) in REFUSALS:  # nothing the user can add would help: say so, show the row
+            flash(message, "danger")
+            return _render_row(task, counters=counters, status=REFUSALS[str(error)])
+        field = getattr(form, error.field, None) or form.status
+        field.errors = [*field.errors, message]
+        return _render_row(task, form=form, asking=form.status.data, counters=counters, status=422)
+    db.session.commit()
+    if not is_htmx():
+        flash(_("Task updated."), "success")
+        return redirect(request.referrer or url_for("tasks.mine"))
+    return _render_row(task, counters=counters)
+
+
+@bp.route("/<int:task_id>/notes", methods=["GET", "POST"])
+@login_required
+def notes(task_id: int):
+    """The notes of a task, and a form to add one: a dialog over the list, or a page."""
+    task = tasks.load_task(current_user, task_id)
+    form = NoteForm()
+    status = 200
+    added = False
+    if form.validate_on_submit():
+        try:
+            tasks.add_note(current_user, task, form.body.data, ip=request.remote_addr)
+        except tasks.TaskError as error:
+            db.session.rollback()
+            form.body.errors = [labels.MESSAGES[str(error)]]
+            status = 422
+        else:
+            db.session.commit()
+            added = True
+            form = NoteForm(formdata=None)
+    elif form.is_submitted():
+        status = 422
+    context = _row_context(_today()) | {
+        "task": task,
+        "form": form,
+        "added": added,
+        "oob_row": added and is_htmx(),  # the row's note count, out of band
+        "counters": _counters_of_page(),
+    }
+    template = "tasks/_notes.html" if is_htmx() else "tasks/notes.html"
+    return render_template(template, **context), status
+
+
+def _counters_of_page() -> str:
+    """Which counters the page behind an htmx request shows (its rows ask for them again)."""
+    path = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    return "mine" if path == url_for("tasks.mine") else "all"
+
+
+@bp.app_template_global()
+def task_due_state(task: SupportTask, today: date) -> str:
+    """ "overdue", "soon" or "" for an open task; "" once it is done or cancelled."""
+    if task.is_overdue(today):
+        return "overdue"
+    return "soon" if task.is_due_soon(today, tasks.DUE_SOON_DAYS) else ""
+
+
+@bp.app_template_global()
+def task_statuses() -> type[TaskStatus]:
+    return TaskStatus

@@ -1,0 +1,211 @@
+"""Task screens: "My tasks" and the task list, filters, the inline status change (row, counters,
+asking for an outcome or a reason, conflicts, refusals) and the notes dialog."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.models import TaskNote
+from tests.blueprints.helpers import is_full_page, parse
+from tests.factories import make_organisation, make_task
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def tasks(world, db):
+    """Commune A: an overdue task of its organisation, one due soon, one done; commune B: one."""
+    org_a = world.organisations.a
+    org_b = make_organisation(world.commune_b, "UBND Xã Quang Thuận Thử")
+    made = {
+        "overdue": make_task(world.households.duc, org_a, "HEALTH_CARD", due=TODAY - timedelta(days=3)),
+        "soon": make_task(
+            world.households.lan, org_a, "CREDIT", status="in_progress", due=TODAY + timedelta(days=2)
+        ),
+        "done": make_task(
+            world.households.duc, org_a, "WATER", status="done", due=TODAY - timedelta(days=30)
+        ),
+        "other": make_task(world.households.pao, org_b, "JOB", due=TODAY + timedelta(days=40)),
+    }
+    db.session.commit()
+    return made
+
+
+def _row_ids(response) -> list[str]:
+    doc = parse(response)
+    return [r.id for r in doc.by_id("task-results").find_all("tr") if (r.id or "").startswith("task-")]
+
+
+def _counter(doc, name: str) -> str:
+    return next(e.text.strip() for e in doc.find_all("span") if e.attrs.get("data-counter") == name)
+
+
+def _status(client, task, status, htmx=True, **fields):
+    data = {"status": status, "version": str(task.version), "counters": "mine"} | fields
+    return client.post_form(f"/tasks/{task.id}/status", data, htmx=htmx)
+
+
+def test_my_tasks_lists_the_supervisors_organisation_tasks_with_counters(world, login_as, tasks):
+    response = login_as(world.users.supervisor_a).get("/tasks/mine")
+
+    assert response.status_code == 200 and is_full_page(response)
+    ids = _row_ids(response)
+    assert ids == [f"task-{tasks[k].id}" for k in ("done", "overdue", "soon")]  # by deadline
+    doc = parse(response)
+    assert [_counter(doc, c) for c in ("open", "overdue", "due_soon", "done")] == ["2", "1", "1", "1"]
+    overdue_row = doc.by_id(f"task-{tasks['overdue'].id}")
+    assert "row-overdue" in overdue_row.attrs["class"] and "Quá hạn" in overdue_row.text
+
+
+def test_a_supervisor_lands_on_my_tasks(world, login_as):
+    response = login_as(world.users.supervisor_a).get("/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/tasks/mine")
+
+
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("", ["done", "overdue", "soon", "other"]),
+        ("?status=in_progress", ["soon"]),
+        ("?due=overdue", ["overdue"]),
+        ("?due=soon", ["soon"]),
+        ("?sort=-due", ["other", "soon", "overdue", "done"]),
+    ],
+)
+def test_the_task_list_filters_and_sorts(world, login_as, tasks, query, expected):
+    response = login_as(world.users.staff).get("/tasks" + query)
+    assert _row_ids(response) == [f"task-{tasks[k].id}" for k in expected]
+
+
+def test_a_commune_user_sees_only_the_commune_tasks(world, login_as, tasks):
+    response = login_as(world.users.staff_b).get("/tasks")
+    assert _row_ids(response) == [f"task-{tasks['other'].id}"]
+    assert (
+        login_as(world.users.staff_b).post_form(f"/tasks/{tasks['overdue'].id}/status", {}).status_code == 404
+    )
+
+
+def test_filters_answer_with_the_results_fragment(world, login_as, tasks):
+    response = login_as(world.users.staff).htmx_get("/tasks?due=overdue", target="task-results")
+    assert not is_full_page(response)
+    assert [r.id for r in parse(response).roots] == ["task-results"]
+
+
+def test_grouping_by_household_adds_a_header_per_household(world, login_as, tasks):
+    doc = parse(login_as(world.users.staff).get("/tasks?group=household"))
+    headers = [
+        " ".join(r.text.split()) for r in doc.find_all("tr") if "group-row" in r.attrs.get("class", "")
+    ]
+    assert headers == ["A-0001 · Nguyễn Văn Đức", "A-0002 · Hoàng Thị Lan", "B-0001 · Giàng Seo Pao"]
+
+
+def test_an_inline_status_change_returns_the_row_and_the_counters(world, db, login_as, tasks):
+    task = tasks["overdue"]
+    response = _status(login_as(world.users.supervisor_a), task, "in_progress")
+
+    assert response.status_code == 200
+    doc = parse(response)
+    assert doc.roots[0].id == f"task-{task.id}" and "Đang thực hiện" in doc.roots[0].text
+    counters = doc.by_id("task-counters")
+    assert counters.attrs["hx-swap-oob"] == "true"
+    db.session.refresh(task)
+    assert (task.status, task.version) == ("in_progress", 2)
+
+
+def test_done_asks_for_the_outcome_then_saves_it(world, db, login_as, tasks):
+    client, task = login_as(world.users.supervisor_a), tasks["soon"]  # CREDIT: amount and fund source
+
+    asked = _status(client, task, "done")
+    assert asked.status_code == 422
+    row = parse(asked).roots[0]
+    assert "asking" in row.attrs["class"]
+    assert {i.attrs.get("name") for i in row.find_all("input")} >= {"outcome_amount", "outcome_fund_source"}
+    assert "Hãy ghi kết quả trước khi đánh dấu hoàn thành." in row.text
+
+    saved = _status(client, task, "done", outcome_amount="30000000", outcome_fund_source="NHCSXH huyện")
+    assert saved.status_code == 200
+    db.session.refresh(task)
+    assert (task.status, task.outcome_amount, task.done_on) == ("done", 30_000_000, TODAY)
+
+
+@pytest.mark.parametrize("status", ["blocked", "cancelled"])
+def test_blocking_or_cancelling_asks_for_a_reason(world, db, login_as, tasks, status):
+    client, task = login_as(world.users.staff), tasks["overdue"]
+
+    asked = _status(client, task, status)
+    assert asked.status_code == 422 and "Hãy ghi rõ lý do." in asked.text
+
+    assert _status(client, task, status, reason="Hộ đi làm ăn xa").status_code == 200
+    db.session.refresh(task)
+    assert (task.status, task.status_reason) == (status, "Hộ đi làm ăn xa")
+
+
+def test_a_change_from_an_old_version_answers_409_with_the_current_row(world, db, login_as, tasks):
+    task = tasks["overdue"]
+    seen = task.version
+    first, second = login_as(world.users.supervisor_a), login_as(world.users.staff)
+    assert _status(first, task, "in_progress").status_code == 200
+
+    late = second.post_form(
+        f"/tasks/{task.id}/status", {"status": "blocked", "version": str(seen), "reason": "x"}, htmx=True
+    )
+
+    assert late.status_code == 409
+    assert "Đang thực hiện" in parse(late).roots[0].text
+    assert "Someone else" not in late.text and "vừa thay đổi nhiệm vụ này" in late.text
+    db.session.refresh(task)
+    assert task.status == "in_progress"
+
+
+def test_a_supervisor_cannot_change_another_organisations_task(world, db, login_as, tasks):
+    other_org = make_organisation(world.commune_a, "Hội Phụ nữ")
+    task = make_task(world.households.duc, other_org)
+    db.session.commit()
+    client = login_as(world.users.supervisor_a)
+
+    response = _status(client, task, "in_progress")
+
+    assert response.status_code == 403
+    assert "Chỉ cán bộ hoặc tổ chức phụ trách" in response.text
+
+
+def test_managers_read_tasks_without_status_controls(world, login_as, tasks):
+    response = login_as(world.users.manager).get("/tasks")
+    assert len(_row_ids(response)) == 4
+    assert not [f for f in parse(response).find_all("form") if "status-form" in f.attrs.get("class", "")]
+
+
+def test_without_htmx_a_status_change_redirects_back(world, login_as, tasks):
+    response = _status(login_as(world.users.staff), tasks["overdue"], "in_progress", htmx=False)
+    assert response.status_code == 302
+
+
+def test_the_notes_dialog_lists_and_adds_notes(world, db, login_as, tasks):
+    client, task = login_as(world.users.supervisor_a), tasks["overdue"]
+
+    dialog = client.htmx_get(f"/tasks/{task.id}/notes", target="modal")
+    assert dialog.status_code == 200 and "Chưa có ghi chú." in dialog.text
+
+    empty = client.post_form(f"/tasks/{task.id}/notes", {"body": "  "}, htmx=True)
+    assert empty.status_code == 422
+
+    added = client.post_form(f"/tasks/{task.id}/notes", {"body": "Đã đến nhà vận động."}, htmx=True)
+    assert added.status_code == 200 and "Đã đến nhà vận động." in added.text
+    oob_row = parse(added).by_id(f"task-{task.id}")
+    assert oob_row.attrs["hx-swap-oob"] == "true" and "(1)" in oob_row.text
+    note = db.session.scalars(select(TaskNote).where(TaskNote.task_id == task.id)).one()
+    assert note.author_id == world.users.supervisor_a.id
+
+
+def test_the_notes_page_without_htmx_is_a_full_page(world, login_as, tasks):
+    response = login_as(world.users.staff).get(f"/tasks/{tasks['overdue'].id}/notes")
+    assert response.status_code == 200 and is_full_page(response)
+
+
+def test_tasks_of_another_scope_are_404_everywhere(world, login_as, tasks):
+    client = login_as(world.users.staff_b)
+    task = tasks["overdue"]
+    for url in (f"/tasks/{task.id}/notes", f"/tasks/{task.id}/row"):
+        assert client.get(url).status_code == 404
+    assert client.post_form(f"/tasks/{task.id}/notes", {"body": "x"}).status_code == 404
