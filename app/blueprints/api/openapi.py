@@ -1,5 +1,9 @@
 """The OpenAPI 3.1 description of /api/v1 (tests check it lists every route)."""
 
+from app.models.tasks import TaskStatus
+
+TASK_STATUSES = tuple(s.value for s in TaskStatus)
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -93,7 +97,83 @@ SCHEMAS = {
             "poor_by_deprivation": {"type": "integer"},
         },
     },
+    "Task": {
+        "type": "object",
+        "required": [
+            "id",
+            "household_id",
+            "type",
+            "status",
+            "due_date",
+            "officer",
+            "organisation",
+            "version",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "household_id": {"type": "integer"},
+            "type": {"type": "string", "description": "task type code, e.g. HEALTH_CARD"},
+            "status": {"type": "string", "enum": list(TASK_STATUSES)},
+            "due_date": {"type": "string", "format": "date"},
+            "officer": {
+                "type": ["object", "null"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "username": {"type": "string"},
+                    "full_name": {"type": "string"},
+                },
+            },
+            "organisation": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+            },
+            "version": {"type": "integer", "description": "raised by every change of the task"},
+        },
+    },
+    "CoverageCounts": {
+        "type": "object",
+        "required": ["assigned", "unassigned", "orphaned"],
+        "properties": {
+            "assigned": {
+                "type": "integer",
+                "description": "an active assignment whose officer is active and whose scope contains "
+                "the household, or an active assignment to an organisation without an officer",
+            },
+            "unassigned": {"type": "integer", "description": "no active assignment"},
+            "orphaned": {
+                "type": "integer",
+                "description": "an active assignment whose officer is deactivated or whose scope no "
+                "longer contains the household",
+            },
+        },
+    },
+    "Coverage": {
+        "type": "object",
+        "required": ["poor", "near_poor"],
+        "properties": {"poor": _ref("CoverageCounts"), "near_poor": _ref("CoverageCounts")},
+    },
 }
+
+BAD_REQUEST = {"400": {"description": "A parameter is not valid; the answer's `error` says which"}}
+NOT_FOUND = {"404": {"description": "Unknown unit, or outside scope"}}
+
+
+def _page_of(schema: str) -> dict:
+    return {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": _ref(schema)},
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+        },
+    }
+
+
+PAGING = [
+    _param("page", "page number, from 1", {"type": "integer", "minimum": 1}),
+    _param("per_page", "items per page, at most 100", {"type": "integer", "minimum": 1, "maximum": 100}),
+]
 
 
 def openapi_document() -> dict:
@@ -139,24 +219,9 @@ def openapi_document() -> dict:
                         _param("q", "search words; accents and case are ignored"),
                         _param("unit", "unit code (commune or village)"),
                         _param("status", "poor, near_poor, escaped or other"),
-                        _param("page", "page number, from 1", {"type": "integer", "minimum": 1}),
-                        _param(
-                            "per_page",
-                            "items per page, at most 100",
-                            {"type": "integer", "minimum": 1, "maximum": 100},
-                        ),
+                        *PAGING,
                     ],
-                    "responses": _ok(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "items": {"type": "array", "items": _ref("Household")},
-                                "total": {"type": "integer"},
-                                "page": {"type": "integer"},
-                                "per_page": {"type": "integer"},
-                            },
-                        }
-                    ),
+                    "responses": _ok(_page_of("Household")),
                 }
             },
             "/households/{household_id}": {
@@ -164,6 +229,44 @@ def openapi_document() -> dict:
                     "summary": "One household with its members (citizen IDs masked)",
                     "parameters": [_param("household_id", "household id", {"type": "integer"}, "path")],
                     "responses": _ok(household_detail) | {"404": {"description": "Unknown or outside scope"}},
+                }
+            },
+            "/tasks": {
+                "get": {
+                    "summary": "Support tasks, by due date",
+                    "description": "Tasks of the households in the caller's scope, ordered by due date, "
+                    "then id.",
+                    "parameters": [
+                        _param("unit", "unit code: tasks of the households of this unit and beneath it"),
+                        _param(
+                            "status",
+                            ", ".join(TASK_STATUSES),
+                            {"type": "string", "enum": list(TASK_STATUSES)},
+                        ),
+                        _param(
+                            "officer",
+                            "username of the task's officer (as the items show it); an unknown "
+                            "username, or an officer with no task in the caller's scope, matches no "
+                            "task: an empty list, not an error",
+                        ),
+                        _param(
+                            "overdue",
+                            "true: only open tasks (planned, in progress or blocked) due before today; "
+                            "false or absent: no filter",
+                            {"type": "boolean"},
+                        ),
+                        *PAGING,
+                    ],
+                    "responses": _ok(_page_of("Task")) | BAD_REQUEST | NOT_FOUND,
+                }
+            },
+            "/coverage": {
+                "get": {
+                    "summary": "Who follows the poor and near-poor households",
+                    "description": "Households whose current status is poor or near poor, by their "
+                    "active assignment (one without an end date).",
+                    "parameters": [_param("unit", "unit code; default: the caller's scope unit")],
+                    "responses": _ok(_ref("Coverage")) | NOT_FOUND,
                 }
             },
             "/stats": {

@@ -1,17 +1,25 @@
 """Read-only JSON API, session-authenticated, scoped like every page."""
 
+from datetime import date
+
 from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user, login_required
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import aliased
 
 from app.blueprints.api.openapi import openapi_document
 from app.extensions import db
-from app.models import AdminUnit, Household
+from app.models import AdminUnit, Household, Organisation, SupportTask, TaskType, User
+from app.models.tasks import OPEN_STATUSES, TaskStatus
+from app.services import coverage as coverage_service
 from app.services import households as registry
 from app.services import scope, stats
 from app.services.audit import mask_citizen_id
 
 bp = Blueprint("api", __name__)
 MAX_PER_PAGE = 100
+TASK_STATUSES = tuple(s.value for s in TaskStatus)
+FLAGS = {"": False, "false": False, "0": False, "true": True, "1": True}
 
 
 def _unit_ref(unit: AdminUnit | None) -> dict | None:
@@ -118,6 +126,112 @@ def household(household_id: int):
         for m in row.members
     ]
     return jsonify(body)
+
+
+def _flag_arg(name: str) -> bool | None:
+    """``true``/``1`` or ``false``/``0``/absent; None for anything else."""
+    return FLAGS.get(request.args.get(name, "").strip().lower())
+
+
+Officer = aliased(User, name="officer")
+
+#: What the API shows of a task, read as plain rows
+TASK_COLUMNS = (
+    SupportTask.id,
+    SupportTask.household_id,
+    TaskType.code.label("type"),
+    SupportTask.status,
+    SupportTask.due_date,
+    SupportTask.version,
+    Officer.id.label("officer_id"),
+    Officer.username.label("officer_username"),
+    Officer.full_name.label("officer_full_name"),
+    Organisation.id.label("organisation_id"),
+    Organisation.name.label("organisation_name"),
+)
+
+
+def _task_json(row: Row) -> dict:
+    officer = None
+    if row.officer_id is not None:
+        officer = {"id": row.officer_id, "username": row.officer_username, "full_name": row.officer_full_name}
+    return {
+        "id": row.id,
+        "household_id": row.household_id,
+        "type": row.type,
+        "status": row.status,
+        "due_date": row.due_date.isoformat(),
+        "officer": officer,
+        "organisation": {"id": row.organisation_id, "name": row.organisation_name},
+        "version": row.version,
+    }
+
+
+def _task_conditions(unit: scope.Unit | None, status: str | None, officer: str, overdue: bool) -> list:
+    """The tasks in the caller's scope (of the households of ``unit`` and the units merged into
+    it) that match. ``officer`` filters on the username the items show: an unknown username, and
+    one of an officer with no task in the caller's scope, match no task."""
+    unit_ids = None
+    if unit is not None:
+        unit_ids = scope.scope_unit_ids(current_user) & scope.unit_index().family(unit.id)
+    conditions = [scope.scope_clause(SupportTask, current_user, unit_ids)]
+    if status:
+        conditions.append(SupportTask.status == status)
+    if officer:
+        conditions.append(Officer.username == officer)
+    if overdue:
+        conditions.append(SupportTask.status.in_([s.value for s in OPEN_STATUSES]))
+        conditions.append(SupportTask.due_date < date.today())
+    return conditions
+
+
+def _tasks_with_officer(*columns) -> Select:
+    return select(*columns).select_from(SupportTask).outerjoin(Officer, Officer.id == SupportTask.officer_id)
+
+
+def _task_page(conditions: list, page: int, per_page: int) -> registry.Page:
+    """Page ``page`` (clamped to the last one, as for households) by due date, then id."""
+    total = db.session.scalar(_tasks_with_officer(func.count()).where(*conditions))
+    page = min(page, max(1, -(-total // per_page)))
+    rows = db.session.execute(
+        _tasks_with_officer(*TASK_COLUMNS)
+        .join(TaskType, TaskType.id == SupportTask.task_type_id)
+        .join(Organisation, Organisation.id == SupportTask.organisation_id)
+        .where(*conditions)
+        .order_by(SupportTask.due_date, SupportTask.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return registry.Page(rows, total, page, per_page)
+
+
+@bp.route("/tasks")
+@login_required
+def tasks():
+    unit = None
+    if request.args.get("unit"):
+        unit = scope.unit_in_scope_or_404(current_user, request.args["unit"])
+    status = request.args.get("status") or None
+    if status and status not in TASK_STATUSES:
+        return jsonify(error=f"status must be one of {', '.join(TASK_STATUSES)}"), 400
+    overdue = _flag_arg("overdue")
+    if overdue is None:
+        return jsonify(error="overdue must be true or false"), 400
+    conditions = _task_conditions(unit, status, request.args.get("officer", "").strip(), overdue)
+    page = _task_page(conditions, _int_arg("page", 1, 1, 10**6), _int_arg("per_page", 25, 1, MAX_PER_PAGE))
+    return jsonify(
+        items=[_task_json(row) for row in page.items],
+        total=page.total,
+        page=page.page,
+        per_page=page.per_page,
+    )
+
+
+@bp.route("/coverage")
+@login_required
+def coverage():
+    unit = scope.unit_in_scope_or_404(current_user, request.args.get("unit"))
+    return jsonify(coverage_service.coverage(current_user, unit).as_json())
 
 
 @bp.route("/stats")
