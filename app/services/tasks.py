@@ -397,3 +397,34 @@ def task_counts(user: User, today: date, *, mine: bool = False) -> TaskCounts:
 def load_task(user: User, task_id: int) -> SupportTask:
     """The task if it is in the user's scope (else 404)."""
     return scope.get_or_404(SupportTask, task_id, user)
+
+
+def household_tasks(user: User, household: Household) -> list[SupportTask]:
+    """Every task of a household in scope, open ones first by deadline, then the closed ones."""
+    closed = SupportTask.status.in_([S.DONE.value, S.CANCELLED.value])
+    return list(
+        db.session.scalars(
+            scope.scoped(SupportTask, user)
+            .where(SupportTask.household_id == household.id)
+            .options(
+                joinedload(SupportTask.household),
+                joinedload(SupportTask.task_type),
+                joinedload(SupportTask.officer),
+                joinedload(SupportTask.organisation),
+            )
+            .order_by(closed, SupportTask.due_date, SupportTask.id)
+        ).unique()
+    )
+
+
+def assignable(user: User) -> tuple[list[Organisation], list[User]]:
+    """Active organisations and officers (staff and supervisors) a task of this user may name."""
+    organisations = db.session.scalars(
+        scope.scoped(Organisation, user).where(Organisation.active).order_by(Organisation.name)
+    ).all()
+    officers = db.session.scalars(
+        scope.scoped(User, user)
+        .where(User.active, User.role.in_([Role.STAFF.value, Role.SUPERVISOR.value]))
+        .order_by(User.full_name)
+    ).all()
+    return list(organisations), list(officers)

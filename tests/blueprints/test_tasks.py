@@ -6,9 +6,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.models import TaskNote
+from app.models import SupportTask, TaskNote
 from tests.blueprints.helpers import is_full_page, parse
-from tests.factories import make_organisation, make_task
+from tests.factories import make_organisation, make_task, task_type
 
 TODAY = date.today()
 
@@ -209,3 +209,64 @@ def test_tasks_of_another_scope_are_404_everywhere(world, login_as, tasks):
     for url in (f"/tasks/{task.id}/notes", f"/tasks/{task.id}/row"):
         assert client.get(url).status_code == 404
     assert client.post_form(f"/tasks/{task.id}/notes", {"body": "x"}).status_code == 404
+
+
+def test_staff_create_a_task_from_the_household_page(world, db, login_as):
+    kind = task_type("HEALTH_CARD")
+    client = login_as(world.users.staff_a)
+    household = world.households.duc
+
+    form = client.get(f"/tasks/new/{household.id}?type={kind.id}")
+    assert form.status_code == 200
+    selected = [o for o in parse(form).find_all("option") if "selected" in o.attrs]
+    assert kind.name_vi in [o.text for o in selected]
+
+    data = {"task_type_id": kind.id, "organisation_id": world.organisations.a.id, "due_date": "2020-07-01"}
+    response = client.post_form(f"/tasks/new/{household.id}", data)
+
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/households/{household.id}#tasks"
+    )
+    task = db.session.scalars(select(SupportTask).where(SupportTask.household_id == household.id)).one()
+    assert (task.title, task.due_date, task.created_by_id) == (
+        kind.name_vi,
+        date(2020, 7, 1),
+        world.users.staff_a.id,
+    )
+    page = client.get(f"/households/{household.id}")
+    assert f'id="task-{task.id}"' in page.text
+
+
+def test_a_new_task_with_errors_answers_422_and_keeps_nothing(world, db, login_as):
+    client = login_as(world.users.staff_a)
+    household = world.households.duc
+    response = client.post_form(f"/tasks/new/{household.id}", {"task_type_id": "", "organisation_id": ""})
+    assert response.status_code == 422 and "has-error" in response.text
+    assert db.session.scalars(select(SupportTask)).all() == []
+
+
+@pytest.mark.parametrize("user", ["supervisor_a", "manager"])
+def test_only_office_roles_create_tasks(world, login_as, user):
+    response = login_as(getattr(world.users, user)).get(f"/tasks/new/{world.households.duc.id}")
+    assert response.status_code == 403
+
+
+def test_a_task_for_another_communes_household_is_404(world, login_as):
+    response = login_as(world.users.staff_a).get(f"/tasks/new/{world.households.pao.id}")
+    assert response.status_code == 404
+
+
+def test_the_household_page_shows_its_tasks_and_the_exit_path(world, db, login_as, tasks):
+    household = world.households.duc
+    household.causes = [c for c in task_type("CREDIT").causes if c.code == "NO_CAPITAL"]
+    db.session.commit()
+
+    doc = parse(login_as(world.users.staff_a).get(f"/households/{household.id}"))
+
+    section = doc.by_id("tasks")
+    rows = [r.id for r in section.find_all("tr") if (r.id or "").startswith("task-")]
+    assert rows == [f"task-{tasks['overdue'].id}", f"task-{tasks['done'].id}"]  # open first
+    steps = [" ".join(li.text.split()) for li in section.find_all("li")]
+    assert any("Thiếu vốn sản xuất" in s and "chưa có hỗ trợ" in s for s in steps)
+    credit_link = f"/tasks/new/{household.id}?type={task_type('CREDIT').id}"
+    assert credit_link in [a.attrs.get("href") for a in section.find_all("a")]

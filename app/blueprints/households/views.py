@@ -1,5 +1,6 @@
 """The household registry: list with active search, detail, edit, members inline."""
 
+from datetime import date
 from functools import partial
 
 from flask import (
@@ -23,12 +24,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import labels
 from app.blueprints.households.forms import HouseholdFilterForm, HouseholdForm, MemberForm
 from app.blueprints.households.rows import household_rows
+from app.blueprints.tasks.views import row_context
 from app.extensions import db
 from app.htmx import vary_on_htmx, wants_fragment
 from app.models import Member, PovertyCause, SupportNeed
 from app.permissions import EDITORS, require_role
 from app.services import households as registry
 from app.services import scope
+from app.services import tasks as task_service
 from app.services.profile import household_profile
 
 bp = Blueprint("households", __name__)
@@ -149,8 +152,16 @@ def new():
 def detail(household_id: int):
     household = registry.load_household(current_user, household_id)
     profile = household_profile(current_user, household)
+    deprivations = [(d.code, d.name) for d in profile.deprivations]
     return render_template(
-        "households/detail.html", household=household, profile=profile, member_form=MemberForm(formdata=None)
+        "households/detail.html",
+        household=household,
+        profile=profile,
+        member_form=MemberForm(formdata=None),
+        tasks=task_service.household_tasks(current_user, household),
+        exit_path=task_service.exit_path(household, deprivations),
+        counters="",
+        **row_context(date.today()),
     )
 
 

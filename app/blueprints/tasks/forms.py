@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app import labels
@@ -68,3 +68,26 @@ class StatusForm(FlaskForm):
 
 class NoteForm(FlaskForm):
     body = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=4000)])
+
+
+class TaskForm(FlaskForm):
+    """A new support task for one household."""
+
+    task_type_id = SelectField(
+        _l("Support"), coerce=_optional_int, validators=[DataRequired()], validate_choice=False
+    )
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
+    member_id = SelectField(
+        _l("For member"), coerce=_optional_int, validators=[Optional()], validate_choice=False
+    )
+    organisation_id = SelectField(
+        _l("Responsible organisation"),
+        coerce=_optional_int,
+        validators=[DataRequired()],
+        validate_choice=False,
+    )
+    officer_id = SelectField(
+        _l("Officer"), coerce=_optional_int, validators=[Optional()], validate_choice=False
+    )
+    start_date = DateField(_l("Start date"), validators=[Optional()])
+    due_date = DateField(_l("Due date"), validators=[Optional()])

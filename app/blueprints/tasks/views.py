@@ -10,12 +10,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app import labels
-from app.blueprints.tasks.forms import NoteForm, StatusForm, TaskFilterForm
+from app.blueprints.tasks.forms import NoteForm, StatusForm, TaskFilterForm, TaskForm
 from app.extensions import db
 from app.htmx import is_htmx, vary_on_htmx, wants_fragment
 from app.models import TaskType
 from app.models.tasks import OutcomeKind, SupportTask, TaskStatus
+from app.permissions import EDITORS, require_role
+from app.services import households as registry
 from app.services import scope, tasks
+from app.services.profile import household_profile
 
 bp = Blueprint("tasks", __name__)
 
@@ -68,7 +71,7 @@ def _list(*, mine: bool):
     flt = _filter_from(form, mine=mine)
     today = _today()
     page = tasks.search_tasks(current_user, flt, today)
-    context = _row_context(today) | {
+    context = row_context(today) | {
         "page": page,
         "form": form,
         "mine": mine,
@@ -81,7 +84,8 @@ def _list(*, mine: bool):
     return vary_on_htmx(make_response(render_template("tasks/index.html", **context)))
 
 
-def _row_context(today: date) -> dict:
+def row_context(today: date) -> dict:
+    """What tasks/_task_row.html needs besides the task (also used by the household page)."""
     return {
         "today": today,
         "next_statuses": partial(tasks.next_statuses, current_user),
@@ -112,7 +116,7 @@ def _render_row(
     status: int = 200,
 ):
     today = _today()
-    context = _row_context(today) | {
+    context = row_context(today) | {
         "task": task,
         "form": form,
         "asking": asking,
@@ -121,6 +125,51 @@ def _render_row(
         "counters": counters,
     }
     return render_template("tasks/_row.html", **context), status
+
+
+@bp.route("/new/<int:household_id>", methods=["GET", "POST"])
+@require_role(*EDITORS)
+def new(household_id: int):
+    """A new task for a household; ``?type=`` preselects a type (from the exit path)."""
+    household = registry.load_household(current_user, household_id)
+    form = TaskForm()
+    _task_choices(form, household)
+    if request.method == "GET":
+        _task_defaults(form, household, request.args.get("type", type=int))
+    if form.validate_on_submit():
+        try:
+            task = tasks.create_task(current_user, household, form.data, ip=request.remote_addr)
+        except tasks.TaskError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(labels.MESSAGES[str(error)])
+        else:
+            db.session.commit()
+            flash(_("Task “%(title)s” created.", title=task.title), "success")
+            return redirect(url_for("households.detail", household_id=household.id, _anchor="tasks"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("tasks/new.html", form=form, household=household), status
+
+
+def _task_choices(form: TaskForm, household) -> None:
+    organisations, officers = tasks.assignable(current_user)
+    types = db.session.scalars(select(TaskType).where(TaskType.active).order_by(TaskType.sort_order))
+    form.task_type_id.choices = [("", _("Choose a type of support"))] + [(t.id, t.name_vi) for t in types]
+    form.member_id.choices = [("", _("The whole household"))] + [
+        (m.id, m.full_name) for m in household.members
+    ]
+    form.organisation_id.choices = [("", _("Choose an organisation"))] + [
+        (o.id, o.name) for o in organisations
+    ]
+    form.officer_id.choices = [("", "—")] + [(u.id, f"{u.full_name} ({u.username})") for u in officers]
+
+
+def _task_defaults(form: TaskForm, household, type_id: int | None) -> None:
+    """The type asked for, and whoever follows the household already."""
+    form.task_type_id.data = type_id
+    assignment = household_profile(current_user, household).assignment
+    if assignment is not None:
+        form.organisation_id.data = assignment.organisation_id
+        form.officer_id.data = assignment.officer_id
 
 
 @bp.route("/<int:task_id>/row")
@@ -199,7 +248,7 @@ def notes(task_id: int):
             form = NoteForm(formdata=None)
     elif form.is_submitted():
         status = 422
-    context = _row_context(_today()) | {
+    context = row_context(_today()) | {
         "task": task,
         "form": form,
         "added": added,
