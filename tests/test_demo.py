@@ -1,23 +1,33 @@
 """The demo district reproduces the March 2020 article exactly (DOMAIN.md §1, PRODUCT.md §6)."""
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from app.extensions import db
 from app.models import (
     AdminUnit,
+    Assignment,
     Household,
+    Indicator,
     Organisation,
+    PovertyCause,
     PovertyStandard,
     ReviewRecord,
+    SupportTask,
+    TaskNote,
+    TaskType,
     User,
+    household_causes,
     review_deprivations,
+    task_type_causes,
 )
+from app.models.tasks import OPEN_STATUSES, TaskStatus
 from app.services import demo, scope, stats
 from app.services.classification import Lines, classify
+from app.services.tasks import OUTCOME_FIELDS
 
 pytestmark = pytest.mark.demo
 
@@ -167,9 +177,168 @@ def test_a_second_run_changes_nothing(demo_ctx):
         } | {"statuses": sorted(Counter(db.session.scalars(select(Household.status))).items())}
 
     before = snapshot()
+    assert before["support_tasks"] >= 6000 and before["task_notes"] > 0
     demo.build_demo()
     db.session.commit()
     assert snapshot() == before
+
+
+def _household_needs() -> dict[int, set[str]]:
+    """Deprivation codes of each household's latest official review, and its cause codes."""
+    latest = (
+        select(ReviewRecord.household_id, func.max(ReviewRecord.year).label("year"))
+        .where(ReviewRecord.kind == "official")
+        .group_by(ReviewRecord.household_id)
+        .subquery()
+    )
+    deprivations = db.session.execute(
+        select(ReviewRecord.household_id, Indicator.code)
+        .join(
+            latest,
+            and_(latest.c.household_id == ReviewRecord.household_id, latest.c.year == ReviewRecord.year),
+        )
+        .join(review_deprivations, review_deprivations.c.review_id == ReviewRecord.id)
+        .join(Indicator, Indicator.id == review_deprivations.c.indicator_id)
+        .where(ReviewRecord.kind == "official")
+    ).all()
+    causes = db.session.execute(
+        select(household_causes.c.household_id, PovertyCause.code).join(
+            PovertyCause, PovertyCause.id == household_causes.c.cause_id
+        )
+    ).all()
+    needs: dict[int, set[str]] = {}
+    for household_id, code in deprivations + causes:
+        needs.setdefault(household_id, set()).add(code)
+    return needs
+
+
+def test_tasks_in_every_status_some_overdue_some_due_soon(demo_ctx):
+    counts = dict(
+        db.session.execute(select(SupportTask.status, func.count()).group_by(SupportTask.status)).all()
+    )
+    total = sum(counts.values())
+    assert total >= 6000
+    assert set(counts) == set(TaskStatus)
+    shares = {"planned": 25, "in_progress": 30, "done": 30, "blocked": 8, "cancelled": 7}
+    for status, share in shares.items():
+        assert abs(counts[status] * 100 / total - share) < 2, status
+    today = demo.AS_OF
+    is_open = SupportTask.status.in_(list(OPEN_STATUSES))
+    overdue = db.session.scalar(select(func.count()).where(is_open, SupportTask.due_date < today))
+    soon = db.session.scalar(
+        select(func.count()).where(is_open, SupportTask.due_date.between(today, today + timedelta(days=7)))
+    )
+    opened = counts["planned"] + counts["in_progress"] + counts["blocked"]
+    assert 0.05 * opened < overdue < 0.5 * opened
+    assert 0.03 * opened < soon < 0.5 * opened
+
+
+def test_task_dates_fit_the_status_as_of_the_demo_date(demo_ctx):
+    end_of_day = datetime.combine(demo.AS_OF, datetime.max.time())
+    rows = db.session.execute(
+        select(
+            SupportTask.status,
+            SupportTask.start_date,
+            SupportTask.due_date,
+            SupportTask.done_on,
+            SupportTask.created_at,
+            SupportTask.updated_at,
+            SupportTask.version,
+        )
+    ).all()
+    for status, start, due, done_on, created, updated, version in rows:
+        assert start is None or start <= due
+        assert created <= updated <= end_of_day and version == 1
+        assert (done_on is not None) == (status == "done")
+        if done_on is not None:
+            assert created.date() <= done_on <= demo.AS_OF
+        if status in ("in_progress", "blocked"):
+            assert start <= demo.AS_OF
+
+
+def test_every_task_addresses_a_deprivation_or_cause_of_its_household(demo_ctx):
+    needs = _household_needs()
+    addressed = {t.id: set(t.indicators) for t in db.session.scalars(select(TaskType))}
+    for type_id, code in db.session.execute(
+        select(task_type_causes.c.task_type_id, PovertyCause.code).join(
+            PovertyCause, PovertyCause.id == task_type_causes.c.cause_id
+        )
+    ):
+        addressed[type_id].add(code)
+    tasks = db.session.execute(
+        select(SupportTask.id, SupportTask.household_id, SupportTask.task_type_id)
+    ).all()
+    assert tasks
+    for task_id, household_id, type_id in tasks:
+        assert addressed[type_id] & needs.get(household_id, set()), task_id
+
+
+def test_tasks_follow_the_active_assignment(demo_ctx):
+    rows = db.session.execute(
+        select(
+            SupportTask.organisation_id,
+            SupportTask.officer_id,
+            Assignment.organisation_id,
+            Assignment.officer_id,
+        ).outerjoin(
+            Assignment,
+            and_(Assignment.household_id == SupportTask.household_id, Assignment.end_date.is_(None)),
+        )
+    ).all()
+    assert rows
+    for task_org, task_officer, assigned_org, assigned_officer in rows:
+        assert (task_org, task_officer) == (assigned_org, assigned_officer)
+    per_household = Counter(db.session.scalars(select(SupportTask.household_id)))
+    for household_id, status in db.session.execute(
+        select(Household.id, Household.status)
+        .join(Assignment, Assignment.household_id == Household.id)
+        .where(Assignment.end_date.is_(None))
+    ):
+        low, high = (1, 4) if status == "poor" else (0, 2)
+        assert low <= per_household[household_id] <= high, household_id
+
+
+def test_done_tasks_have_their_outcome_and_stopped_tasks_a_reason(demo_ctx):
+    rows = db.session.execute(select(SupportTask, TaskType.outcome_kind).join(TaskType)).all()
+    kinds = Counter()
+    for task, kind in rows:
+        if task.status == "done":
+            kinds[kind] += 1
+            for column in OUTCOME_FIELDS[kind]:
+                assert getattr(task, column), (task.id, column)
+            if kind == "amount":
+                assert task.outcome_amount > 0 and task.outcome_fund_source.strip()
+            if kind == "card":
+                assert len(task.outcome_card_number) == 15 and task.outcome_card_number[3:5] == "06"
+        else:
+            assert task.outcome_amount is None and task.outcome_card_number is None
+        if task.status in ("blocked", "cancelled"):
+            assert task.status_reason and task.status_reason.strip(), task.id
+        else:
+            assert task.status_reason is None
+    assert set(kinds) == {"amount", "job", "card", "text"}
+    db.session.expunge_all()
+
+
+def test_a_third_of_tasks_have_notes_by_their_officer_or_staff(demo_ctx):
+    tasks = db.session.scalar(select(func.count(SupportTask.id)))
+    per_task = Counter(db.session.scalars(select(TaskNote.task_id)))
+    assert 0.25 * tasks < len(per_task) < 0.45 * tasks
+    assert set(per_task.values()) == {1, 2, 3}
+    staff = set(db.session.scalars(select(User.id).where(User.role == "staff")))
+    rows = db.session.execute(
+        select(
+            TaskNote.author_id,
+            TaskNote.created_at,
+            TaskNote.body,
+            SupportTask.officer_id,
+            SupportTask.created_at,
+        ).join(SupportTask, SupportTask.id == TaskNote.task_id)
+    ).all()
+    for author_id, written, body, officer_id, created in rows:
+        assert author_id == officer_id or author_id in staff
+        assert created <= written <= datetime.combine(demo.AS_OF, datetime.max.time())
+        assert body.strip()
 
 
 def test_manager_sees_the_article_figures_on_home_and_api(demo_client):

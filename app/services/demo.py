@@ -1,14 +1,19 @@
 """The demo district: huyện Bạch Thông as of the March 2020 article.
 
-Everything is generated from one seeded random generator, so two runs on
-empty databases build the same district, and the totals are fixed by
-construction (largest-remainder allocation), not by retrying:
+Everything is generated from one seeded random generator (the tasks from a
+second one with the same seed, so that tasks added to a district built earlier
+come out the same), so two runs on empty databases build the same district,
+and the totals are fixed by construction (largest-remainder allocation), not
+by retrying:
 
 * 2019 official review: 8,575 households; 1,486 poor (1,400 by income, 30 of
   them urban; 86 by deprivation); 866 near-poor;
 * 2018 official review: 1,695 poor (19.77 %) and 1,001 near-poor (11.67 %);
 * 2019 preliminary review: 1,497 poor (17.46 %), 11 of whom the official
-  review recognised as near-poor.
+  review recognised as near-poor;
+* support tasks (:class:`DemoTasks`) for the assigned households as of
+  :data:`AS_OF`, the article's date: over 6,000, in every status, each
+  addressing a deprivation or cause of its household.
 
 Every record's income and deprivations classify, under QĐ 59/2015, to the
 result it records: the figures come from :func:`classify`, not beside it.
@@ -17,9 +22,10 @@ result it records: the figures come from :func:`classify`, not beside it.
 import os
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (
@@ -33,6 +39,9 @@ from app.models import (
     PovertyStandard,
     ReviewRecord,
     SupportNeed,
+    SupportTask,
+    TaskNote,
+    TaskType,
     User,
     household_causes,
     household_needs,
@@ -47,6 +56,7 @@ from app.services.text import fold
 
 DEMO_PASSWORD_ENV = "DEMO_PASSWORD"
 DEFAULT_PASSWORD = "giamngheo-demo"
+AS_OF = date(2020, 3, 20)  # the article's date: "today" in the demo district
 TOTAL = 8575
 POOR_2019, NEAR_2019 = 1486, 866
 POOR_INCOME_2019, POOR_INCOME_URBAN_2019 = 1400, 30
@@ -233,6 +243,167 @@ COMMUNE_ORGANISATIONS = [
 ]
 
 
+# -- support tasks: what the officers do for the households they follow ----------------------
+
+#: Tasks per assigned household, by its status: (counts, weights)
+TASKS_PER_HOUSEHOLD = {"poor": ((1, 2, 3, 4), (2, 5, 18, 75)), "near_poor": ((0, 1, 2), (6, 20, 74))}
+STATUS_SHARES = {"planned": 25, "in_progress": 30, "done": 30, "blocked": 8, "cancelled": 7}
+#: When an open task falls due: before AS_OF, within the 7 days after it, or later
+DUE_SHARES = {"overdue": 20, "soon": 12, "later": 68}
+NOTED_SHARE = 0.34
+#: Task types done for one member, and the member's age range in 2020
+MEMBER_AGES = {
+    "HEALTH_CARD": (0, 100),
+    "TUITION": (6, 18),
+    "VOCATIONAL": (16, 45),
+    "JOB": (18, 45),
+    "ADULT_CLASS": (15, 60),
+}
+TASK_TITLES = {
+    "PRODUCTION": [
+        "Hỗ trợ giống lợn sinh sản",
+        "Hỗ trợ giống ngô lai và phân bón",
+        "Hỗ trợ cây giống quế",
+        "Hỗ trợ giống gà thả vườn",
+        "Hỗ trợ giống trâu sinh sản",
+        "Hỗ trợ cây giống hồng không hạt",
+        "Tập huấn kỹ thuật trồng dong riềng",
+    ],
+    "LIVELIHOOD": [
+        "Tham gia mô hình nuôi lợn đen địa phương",
+        "Tham gia mô hình trồng cam, quýt",
+        "Tham gia tổ hợp tác chăn nuôi dê",
+        "Tham gia mô hình trồng chè",
+        "Tham gia mô hình trồng rau an toàn",
+    ],
+    "CREDIT": [
+        "Vay vốn tín dụng ưu đãi",
+        "Vay vốn phát triển chăn nuôi",
+        "Vay vốn sản xuất, kinh doanh",
+        "Vay vốn mua máy làm đất mini",
+    ],
+    "VOCATIONAL": [
+        "Đào tạo nghề may công nghiệp",
+        "Đào tạo nghề sửa chữa máy nông nghiệp",
+        "Đào tạo nghề chăn nuôi, thú y",
+        "Đào tạo nghề nề",
+        "Đào tạo nghề trồng và chăm sóc cây ăn quả",
+    ],
+    "JOB": [
+        "Giới thiệu việc làm tại khu công nghiệp",
+        "Giới thiệu việc làm tại doanh nghiệp trong tỉnh",
+        "Tư vấn, giới thiệu việc làm qua Trung tâm Dịch vụ việc làm tỉnh",
+    ],
+    "HEALTH_CARD": ["Cấp thẻ bảo hiểm y tế", "Cấp lại thẻ bảo hiểm y tế"],
+    "HEALTH_CARE": [
+        "Hỗ trợ khám, chữa bệnh tại Bệnh viện Đa khoa tỉnh Bắc Kạn",
+        "Hỗ trợ chi phí điều trị bệnh mạn tính",
+        "Hỗ trợ khám sức khỏe tại Trạm Y tế xã",
+    ],
+    "NUTRITION": ["Hỗ trợ dinh dưỡng cho trẻ em dưới 5 tuổi"],
+    "TUITION": ["Miễn học phí", "Hỗ trợ chi phí học tập", "Hỗ trợ tiền ăn trưa học sinh bán trú"],
+    "ADULT_CLASS": ["Vận động tham gia lớp xóa mù chữ", "Vận động tham gia lớp bổ túc văn hóa"],
+    "HOUSING": [
+        "Hỗ trợ xây mới nhà ở",
+        "Hỗ trợ sửa chữa nhà ở",
+        "Hỗ trợ làm nhà ở theo Quyết định 33/2015/QĐ-TTg",
+    ],
+    "WATER": [
+        "Hỗ trợ bể chứa nước sinh hoạt",
+        "Hỗ trợ đường ống dẫn nước tự chảy",
+        "Hỗ trợ thiết bị lọc nước",
+    ],
+    "LATRINE": ["Hỗ trợ xây nhà tiêu hợp vệ sinh", "Hỗ trợ cải tạo nhà tiêu tự hoại"],
+    "TELECOM": ["Hỗ trợ lắp đặt dịch vụ viễn thông", "Hỗ trợ thuê bao điện thoại di động"],
+    "INFORMATION": ["Cấp đầu thu truyền hình số mặt đất", "Hỗ trợ máy thu thanh", "Hỗ trợ ti vi"],
+    "LEGAL_AID": ["Trợ giúp pháp lý về đất đai", "Tư vấn pháp luật miễn phí"],
+}
+NHCSXH = "Ngân hàng Chính sách xã hội huyện Bạch Thông"
+#: outcome_kind "amount": (lowest, highest amount in đồng, fund sources) by task type
+AMOUNTS = {
+    "PRODUCTION": (2_000_000, 10_000_000, ["Chương trình 135 (QĐ 1722/QĐ-TTg)", "Ngân sách tỉnh Bắc Kạn"]),
+    "CREDIT": (10_000_000, 50_000_000, [NHCSXH]),
+    "TUITION": (700_000, 3_000_000, ["Ngân sách nhà nước (Nghị định 86/2015/NĐ-CP)"]),
+    "HOUSING": (25_000_000, 40_000_000, [NHCSXH, "Quỹ Vì người nghèo huyện Bạch Thông"]),
+    "WATER": (1_000_000, 4_000_000, ["Chương trình MTQG giảm nghèo bền vững (QĐ 1722/QĐ-TTg)", NHCSXH]),
+    "LATRINE": (2_000_000, 6_000_000, [NHCSXH, "Quỹ Vì người nghèo huyện Bạch Thông"]),
+}
+DEFAULT_AMOUNT = (1_000_000, 10_000_000, ["Ngân sách huyện Bạch Thông"])
+EMPLOYERS = [
+    "Công ty TNHH May xuất khẩu Bắc Kạn",
+    "Công ty Cổ phần Lâm nghiệp Bạch Thông",
+    "Hợp tác xã Nông nghiệp Cẩm Giàng",
+    "Công ty TNHH Chế biến nông sản Bắc Kạn",
+    "Công ty TNHH Điện tử Yên Phong (Bắc Ninh)",
+    "Công ty Cổ phần Xây dựng giao thông Bắc Kạn",
+    "Hợp tác xã Dong riềng Quang Thuận",
+]
+TEXT_OUTCOMES = {
+    "LIVELIHOOD": [
+        "Hộ đã tham gia mô hình, nhận 2 con lợn giống và được tập huấn kỹ thuật chăn nuôi.",
+        "Hộ đã tham gia tổ hợp tác, được hỗ trợ cây giống và phân bón vụ xuân.",
+        "Hộ đã tham gia mô hình và ký cam kết duy trì sản xuất 3 năm.",
+    ],
+    "VOCATIONAL": [
+        "Đã hoàn thành khóa đào tạo nghề 3 tháng, được cấp chứng chỉ sơ cấp.",
+        "Đã học xong lớp nghề tại Trung tâm Giáo dục nghề nghiệp huyện.",
+    ],
+    "HEALTH_CARE": [
+        "Đã được khám, điều trị tại Bệnh viện Đa khoa tỉnh Bắc Kạn và hỗ trợ chi phí đi lại.",
+        "Đã được Trạm Y tế xã khám, cấp thuốc và hướng dẫn theo dõi sức khỏe.",
+    ],
+    "NUTRITION": ["Trẻ đã được nhận sữa và vi chất dinh dưỡng trong 3 tháng."],
+    "ADULT_CLASS": [
+        "Đã hoàn thành lớp xóa mù chữ giai đoạn 1.",
+        "Đã theo học đủ chương trình bổ túc văn hóa.",
+    ],
+    "TELECOM": ["Hộ đã được lắp đặt và sử dụng dịch vụ điện thoại di động."],
+    "INFORMATION": [
+        "Hộ đã nhận đầu thu truyền hình số và được hướng dẫn sử dụng.",
+        "Hộ đã nhận máy thu thanh, nghe được đài truyền thanh huyện.",
+    ],
+    "LEGAL_AID": [
+        "Đã được Trung tâm Trợ giúp pháp lý tỉnh tư vấn, hoàn thiện hồ sơ cấp giấy chứng nhận"
+        " quyền sử dụng đất.",
+        "Đã được tư vấn pháp luật miễn phí tại nhà văn hóa thôn.",
+    ],
+}
+DEFAULT_TEXT = ["Đã hoàn thành hỗ trợ theo kế hoạch."]
+BLOCKED_REASONS = [
+    "Hộ chưa bổ sung đủ hồ sơ, giấy tờ theo yêu cầu.",
+    "Chưa được phân bổ kinh phí năm 2020.",
+    "Chủ hộ đi làm ăn xa, chưa liên hệ được.",
+    "Chờ UBND huyện phê duyệt danh sách hỗ trợ.",
+    "Hộ có người ốm nặng, xin lùi thời gian thực hiện.",
+]
+CANCELLED_REASONS = [
+    "Hộ không có nhu cầu.",
+    "Trùng với hỗ trợ của chương trình khác.",
+    "Hộ đã chuyển đi nơi khác sinh sống.",
+    "Hộ tự giải quyết được, không cần hỗ trợ.",
+    "Không đủ điều kiện hỗ trợ theo quy định.",
+]
+NOTE_BODIES = {
+    "progress": [
+        "Đã đến gia đình, trao đổi với chủ hộ về nội dung hỗ trợ.",
+        "Hộ đồng ý tham gia, đã ký bản cam kết.",
+        "Đã hướng dẫn hộ chuẩn bị hồ sơ.",
+        "Đã tổng hợp vào danh sách đề nghị gửi UBND xã.",
+        "Đã phối hợp với trưởng thôn theo dõi hộ.",
+        "Hộ đang thực hiện, cán bộ kiểm tra định kỳ.",
+    ],
+    "done": [
+        "Đã kiểm tra thực tế, hộ sử dụng hỗ trợ đúng mục đích.",
+        "Đã bàn giao cho hộ, có biên bản kèm theo.",
+    ],
+    "blocked": [
+        "Chờ hộ bổ sung hồ sơ, đã nhắc lần hai.",
+        "Đã báo cáo lãnh đạo xã xin ý kiến chỉ đạo.",
+    ],
+    "cancelled": ["Đã thông báo cho hộ về việc dừng hỗ trợ.", "Đã báo cáo UBND xã, đề nghị hủy nhiệm vụ."],
+}
+
+
 def demo_password() -> str:
     return os.environ.get(DEMO_PASSWORD_ENV) or DEFAULT_PASSWORD
 
@@ -276,9 +447,11 @@ class DemoBuilder:
     """Builds the demo district; each step skips what is already there."""
 
     def __init__(self, seed: int = 2019):
+        self.seed = seed
         self.rng = random.Random(seed)
         self.log: list[str] = []
         self.used_ids: set[str] = set()
+        self._by_id: tuple[list | None, dict] = (None, {})
 
     def run(self) -> list[str]:
         self.log.append(f"standards added: {reference.seed_standards()}")
@@ -293,9 +466,16 @@ class DemoBuilder:
             self.log.append("households already present: left unchanged")
         else:
             self.households()
+        self.tasks()
         return self.log
 
     # -- units ---------------------------------------------------------------
+
+    def units_by_id(self) -> dict[int, AdminUnit]:
+        """``self.units`` by id, rebuilt when ``self.units`` is reloaded."""
+        if self._by_id[0] is not self.units:
+            self._by_id = (self.units, {u.id: u for u in self.units})
+        return self._by_id[1]
 
     def unit(self, code: str, on: date = date(2019, 12, 31)) -> AdminUnit:
         named = [u for u in self.units if u.code == code]
@@ -354,13 +534,13 @@ class DemoBuilder:
         self.log.append(f"villages added: {len(new_villages) + len(moved)}")
 
     def current_village(self, village: AdminUnit) -> AdminUnit:
-        by_id = {u.id: u for u in self.units}
+        by_id = self.units_by_id()
         while village.successor_id:
             village = by_id[village.successor_id]
         return village
 
     def current_communes(self) -> list[AdminUnit]:
-        return [u for u in self.units if u.kind in ("town", "commune") and u.is_valid_on(date(2020, 3, 20))]
+        return [u for u in self.units if u.kind in ("town", "commune") and u.is_valid_on(AS_OF)]
 
     # -- organisations and users ----------------------------------------------
 
@@ -402,7 +582,7 @@ class DemoBuilder:
                 probe = User()
                 probe.set_password(demo_password())
                 password_hash = probe.password_hash
-            unit = self.unit(unit_code, date(2020, 3, 20))
+            unit = self.unit(unit_code, AS_OF)
             db.session.add(
                 User(
                     username=username,
@@ -618,7 +798,7 @@ class DemoBuilder:
         member_rows = [
             dict(household_id=household_ids[idx], **m) for idx, plan in enumerate(plans) for m in plan.members
         ]
-        db.session.execute(insert(Member), member_rows)
+        db.session.execute(insert(Member.__table__), member_rows)
         for row, spec in zip(review_rows, review_specs, strict=True):
             row["household_id"] = household_ids[spec[0]]
         review_ids = self.insert_returning(ReviewRecord, review_rows)
@@ -732,14 +912,27 @@ class DemoBuilder:
             pool.pop(code)
         return chosen
 
-    def insert_returning(self, model, rows: list[dict]) -> list[int]:
+    @staticmethod
+    def insert_returning(model, rows: list[dict]) -> list[int]:
+        """Insert ``rows`` and return their ids in order. Through the Core table, not the ORM:
+        an ORM bulk insert drops None values and so splits the rows into one batch per
+        pattern of NULLs, which costs seconds on SQLite."""
+        table = model.__table__
         ids: list[int] = []
         for start in range(0, len(rows), 2000):
             chunk = rows[start : start + 2000]
             ids += db.session.scalars(
-                insert(model).returning(model.id, sort_by_parameter_order=True), chunk
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), chunk
             ).all()
         return ids
+
+    def tasks(self) -> None:
+        if db.session.scalar(select(func.count(SupportTask.id))):
+            self.log.append("support tasks already present: left unchanged")
+            return
+        db.session.flush()
+        tasks, notes = DemoTasks(random.Random(f"tasks-{self.seed}"), self.units).run()
+        self.log.append(f"support tasks added: {tasks}, notes: {notes}")
 
     def assignments(self, plans: list[Plan], household_ids: list[int]) -> None:
         """About 95 % of poor and 70 % of near-poor households followed by a commune officer."""
@@ -763,7 +956,287 @@ class DemoBuilder:
                     created_at=utcnow(),
                 )
             )
-        db.session.execute(insert(Assignment), rows)
+        db.session.execute(insert(Assignment.__table__), rows)
+
+
+@dataclass
+class Followed:
+    """An assigned household as the task generator reads it back from the database."""
+
+    household_id: int
+    status: str
+    organisation_id: int
+    officer_id: int | None
+    since: date
+    commune_id: int | None
+    deprivations: set[str] = field(default_factory=set)
+    causes: set[str] = field(default_factory=set)
+    members: list[tuple[int, str, int]] = field(default_factory=list)  # (id, name, birth year)
+
+
+class DemoTasks:
+    """Support tasks for the households with an active assignment, as of :data:`AS_OF`.
+
+    Everything is read from the database (assignments, the latest official review's
+    deprivations, causes, members), so tasks can be added to a demo district built before.
+    Each task's type addresses one of its household's deprivations or causes, and its
+    organisation and officer are those of the household's active assignment.
+    """
+
+    def __init__(self, rng: random.Random, units: list[AdminUnit]):
+        self.rng = rng
+        self.parent = {u.id: u.parent_id for u in units}
+        self.district_ids = {u.id for u in units if u.kind in ("district", "province")}
+
+    def run(self) -> tuple[int, int]:
+        """Insert the tasks and their notes; returns (tasks, notes)."""
+        self.types = list(
+            db.session.scalars(
+                select(TaskType)
+                .where(TaskType.active.is_(True))
+                .options(selectinload(TaskType.causes))
+                .order_by(TaskType.sort_order, TaskType.id)
+            )
+        )
+        self.staff = self.staff_by_unit()
+        picks = [(household, *pick) for household in self.followed() for pick in self.pick(household)]
+        shares = allocate(len(picks), list(STATUS_SHARES.values()))
+        statuses = [s for s, n in zip(STATUS_SHARES, shares, strict=True) for _ in range(n)]
+        self.rng.shuffle(statuses)
+        task_rows = [self.task_row(*pick, status) for pick, status in zip(picks, statuses, strict=True)]
+        ids = DemoBuilder.insert_returning(SupportTask, task_rows) if task_rows else []
+        notes = self.note_rows(task_rows, ids, [pick[0] for pick in picks])
+        if notes:
+            db.session.execute(insert(TaskNote.__table__), notes)
+        return len(task_rows), len(notes)
+
+    def followed(self) -> list[Followed]:
+        active = Assignment.end_date.is_(None)
+        households = {
+            hid: Followed(hid, status or "near_poor", org, officer, since, self.parent.get(unit_id))
+            for hid, status, org, officer, since, unit_id in db.session.execute(
+                select(
+                    Assignment.household_id,
+                    Household.status,
+                    Assignment.organisation_id,
+                    Assignment.officer_id,
+                    Assignment.start_date,
+                    Household.unit_id,
+                )
+                .join(Household, Household.id == Assignment.household_id)
+                .where(active)
+                .order_by(Assignment.household_id)
+            )
+        }
+        latest: dict[int, int] = {}
+        for hid, rid in db.session.execute(
+            select(ReviewRecord.household_id, ReviewRecord.id)
+            .join(Assignment, Assignment.household_id == ReviewRecord.household_id)
+            .where(active, ReviewRecord.kind == "official")
+            .order_by(ReviewRecord.household_id, ReviewRecord.year, ReviewRecord.id)
+        ):
+            latest[hid] = rid
+        wanted = {rid: hid for hid, rid in latest.items()}
+        for rid, code in db.session.execute(
+            select(review_deprivations.c.review_id, Indicator.code)
+            .join(Indicator, Indicator.id == review_deprivations.c.indicator_id)
+            .join(ReviewRecord, ReviewRecord.id == review_deprivations.c.review_id)
+            .where(ReviewRecord.kind == "official")
+        ):
+            if rid in wanted:
+                households[wanted[rid]].deprivations.add(code)
+        for hid, code in db.session.execute(
+            select(household_causes.c.household_id, PovertyCause.code).join(
+                PovertyCause, PovertyCause.id == household_causes.c.cause_id
+            )
+        ):
+            if hid in households:
+                households[hid].causes.add(code)
+        for mid, hid, name, year in db.session.execute(
+            select(Member.id, Member.household_id, Member.full_name, Member.birth_year).order_by(Member.id)
+        ):
+            if hid in households:
+                households[hid].members.append((mid, name, year))
+        return list(households.values())
+
+    def staff_by_unit(self) -> dict[int | None, list[int]]:
+        """Staff user ids by scope unit; district (and province) staff under ``None``."""
+        staff: dict[int | None, list[int]] = {}
+        for uid, unit_id in db.session.execute(
+            select(User.id, User.scope_unit_id)
+            .where(User.role == "staff", User.active.is_(True))
+            .order_by(User.id)
+        ):
+            staff.setdefault(None if unit_id in self.district_ids else unit_id, []).append(uid)
+        return staff
+
+    def office_user(self, household: Followed) -> int | None:
+        """A staff user who may write the household's tasks: its commune's, else the district's."""
+        pool = self.staff.get(household.commune_id) or self.staff.get(None) or [None]
+        return self.rng.choice(pool)
+
+    @staticmethod
+    def addresses(task_type: TaskType, household: Followed) -> bool:
+        causes = {c.code for c in task_type.causes}
+        return bool(set(task_type.indicators) & household.deprivations or causes & household.causes)
+
+    def pick(self, household: Followed) -> list[tuple[TaskType, tuple | None, str]]:
+        """``(type, member or None, title)``: 1–4 for a poor household, 0–2 for a near-poor one,
+        each type addressing a need; distinct types first, then a second task of a type (for
+        another member, under another title)."""
+        counts, weights = TASKS_PER_HOUSEHOLD.get(household.status, TASKS_PER_HOUSEHOLD["near_poor"])
+        wanted = self.rng.choices(counts, weights)[0]
+        candidates = [t for t in self.types if self.addresses(t, household)]
+        if not candidates or not wanted:
+            return []
+        chosen = self.rng.sample(candidates, min(wanted, len(candidates)))
+        chosen += self.rng.choices(candidates, k=wanted - len(chosen))
+        picked, used = [], set()
+        for task_type in chosen:
+            member = self.member_for(task_type.code, household, used)
+            picked.append((task_type, member, self.title(task_type, member, used)))
+        return picked
+
+    def title(self, task_type: TaskType, member: tuple | None, used: set) -> str:
+        variants = TASK_TITLES.get(task_type.code, [task_type.name_vi])
+        title = self.rng.choice([v for v in variants if v not in used] or variants)
+        used.add(title)
+        return f"{title} cho {member[1]}"[:200] if member else title
+
+    def member_for(self, code: str, household: Followed, used: set) -> tuple | None:
+        if code not in MEMBER_AGES:
+            return None
+        low, high = MEMBER_AGES[code]
+        eligible = [m for m in household.members if low <= 2020 - m[2] <= high]
+        fresh = [m for m in eligible if (code, m[0]) not in used] or eligible
+        if not fresh:
+            return None
+        member = self.rng.choice(fresh)
+        used.add((code, member[0]))
+        return member
+
+    def task_row(
+        self, household: Followed, task_type: TaskType, member: tuple | None, title: str, status: str
+    ) -> dict:
+        rng = self.rng
+        row = dict(
+            household_id=household.household_id,
+            member_id=member[0] if member else None,
+            task_type_id=task_type.id,
+            title=title,
+            organisation_id=household.organisation_id,
+            officer_id=household.officer_id,
+            status=status,
+            outcome_amount=None,
+            outcome_fund_source=None,
+            outcome_employer=None,
+            outcome_card_number=None,
+            outcome_text=None,
+            status_reason=None,
+            created_by_id=self.office_user(household),
+            version=1,
+        )
+        row.update(self.schedule(status, task_type.default_duration_days, household.since))
+        if status == "done":
+            row.update(self.outcome(task_type, household.status))
+        elif status == "blocked":
+            row["status_reason"] = rng.choice(BLOCKED_REASONS)
+        elif status == "cancelled":
+            row["status_reason"] = rng.choice(CANCELLED_REASONS)
+        return row
+
+    def moment(self, day: date) -> datetime:
+        return datetime(day.year, day.month, day.day, self.rng.randint(7, 16), self.rng.randrange(60))
+
+    def day_between(self, first: date, last: date) -> date:
+        return first + timedelta(days=self.rng.randint(0, max(0, (last - first).days)))
+
+    def schedule(self, status: str, duration: int, since: date) -> dict:
+        """Start, due and done dates and timestamps that fit the status as of AS_OF."""
+        begin = min(since, AS_OF - timedelta(days=30))
+        done_on = None
+        if status == "done":
+            done_on = self.day_between(begin + timedelta(days=7), AS_OF - timedelta(days=1))
+            start, due = self.done_dates(done_on, duration, begin)
+        elif status == "cancelled":
+            start = self.day_between(begin, AS_OF - timedelta(days=1))
+            due = start + timedelta(days=duration)
+        else:
+            start, due = self.open_dates(status, duration, begin)
+        written = min(start, AS_OF)
+        created = self.moment(self.day_between(max(begin, written - timedelta(days=14)), written))
+        last = done_on or (created.date() if status == "planned" else self.day_between(created.date(), AS_OF))
+        updated = max(created, self.moment(last))
+        return dict(start_date=start, due_date=due, done_on=done_on, created_at=created, updated_at=updated)
+
+    def done_dates(self, done_on: date, duration: int, begin: date) -> tuple[date, date]:
+        start = max(begin, done_on - timedelta(days=self.rng.randint(5, max(5, min(duration, 60)))))
+        due = start + timedelta(days=duration)
+        if self.rng.random() < 0.15:  # finished after its due date
+            due = max(start, done_on - timedelta(days=self.rng.randint(1, 10)))
+        return start, due
+
+    def open_dates(self, status: str, duration: int, begin: date) -> tuple[date, date]:
+        """Planned, in progress or blocked: overdue, due soon or due later (DUE_SHARES)."""
+        rng = self.rng
+        due = max(begin + timedelta(days=1), self.due_date(duration))
+        start = due - timedelta(days=duration)
+        if start < begin:
+            start = self.day_between(begin, begin + timedelta(days=20))
+        if status != "planned":  # work has begun
+            start = max(begin, min(start, AS_OF - timedelta(days=rng.randint(1, 14))))
+        elif due > AS_OF + timedelta(days=7) and rng.random() < 0.4:  # to begin later
+            start = self.day_between(AS_OF + timedelta(days=1), min(due, AS_OF + timedelta(days=30)))
+        return min(start, due), due
+
+    def due_date(self, duration: int) -> date:
+        bucket = self.rng.choices(list(DUE_SHARES), weights=list(DUE_SHARES.values()))[0]
+        if bucket == "overdue":
+            return AS_OF - timedelta(days=self.rng.randint(1, 45))
+        if bucket == "soon":
+            return AS_OF + timedelta(days=self.rng.randint(0, 7))
+        return AS_OF + timedelta(days=self.rng.randint(8, max(8, duration)))
+
+    def outcome(self, task_type: TaskType, household_status: str) -> dict:
+        """The outcome fields a done task of this type requires (OUTCOME_FIELDS in services.tasks)."""
+        rng = self.rng
+        kind = task_type.outcome_kind
+        if kind == "amount":
+            low, high, sources = AMOUNTS.get(task_type.code, DEFAULT_AMOUNT)
+            return dict(
+                outcome_amount=rng.randrange(low, high + 1, 100_000), outcome_fund_source=rng.choice(sources)
+            )
+        if kind == "job":
+            return dict(outcome_employer=rng.choice(EMPLOYERS))
+        if kind == "card":
+            prefix = "HN2" if household_status == "poor" else "CN3"
+            return dict(outcome_card_number=f"{prefix}06{rng.randrange(10**10):010d}")
+        return dict(outcome_text=rng.choice(TEXT_OUTCOMES.get(task_type.code, DEFAULT_TEXT)))
+
+    def note_rows(self, tasks: list[dict], ids: list[int], followed: list[Followed]) -> list[dict]:
+        """1–3 progress notes on about a third of the tasks, by the officer or a staff user."""
+        rng = self.rng
+        rows = []
+        for task, task_id, household in zip(tasks, ids, followed, strict=True):
+            if rng.random() >= NOTED_SHARE:
+                continue
+            count = rng.choices([1, 2, 3], [5, 3, 2])[0]
+            end = task["done_on"] or AS_OF
+            days = sorted(self.day_between(task["created_at"].date(), end) for _ in range(count))
+            bodies = rng.sample(NOTE_BODIES["progress"], count)
+            if task["status"] in ("done", "blocked", "cancelled"):
+                bodies[-1] = rng.choice(NOTE_BODIES[task["status"]])
+            for day, body in zip(days, bodies, strict=True):
+                officer = task["officer_id"] if rng.random() < 0.7 else None
+                rows.append(
+                    dict(
+                        task_id=task_id,
+                        author_id=officer or self.office_user(household),
+                        created_at=max(task["created_at"], self.moment(day)),
+                        body=body,
+                    )
+                )
+        return rows
 
 
 def build_demo(seed: int = 2019) -> list[str]:
