@@ -47,6 +47,7 @@ HOST = "127.0.0.1"
 DEFAULT_WEB_PORT = 5000
 DEFAULT_REDIS_PORT = 6390
 DEFAULT_DEMO_PASSWORD = "giamngheo-demo"
+DEMO_TODAY = "2020-03-20"  # app/services/demo.py AS_OF: the article's date
 STOP_TIMEOUT = 10.0
 DEMO_USERS = (
     "admin",
@@ -192,6 +193,7 @@ def child_env(base: Mapping[str, str], secret_key: str) -> dict[str, str]:
     env["TZ"] = "Asia/Ho_Chi_Minh"
     env["FLASK_APP"] = "wsgi"
     env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("APP_TODAY", DEMO_TODAY)  # the demo is a snapshot of that day (README)
     return env
 
 

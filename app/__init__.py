@@ -11,6 +11,9 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.config.from_object(config_class)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set; see README.md, Configuration")
+    from app.services.clock import parse_today
+
+    app.config["TODAY"] = app.config.get("TODAY") or parse_today(app.config.get("APP_TODAY"))
 
     register_extensions(app)
     register_redis(app)

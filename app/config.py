@@ -33,6 +33,8 @@ class Config:
     HOUSEHOLDS_PER_PAGE = 25
     #: active search counts at most this many matches ("more than 1,000"); see search_households
     SEARCH_COUNT_LIMIT = 1000
+    #: a fixed "today" (ISO date) for a demo snapshot; empty: the real date (app/services/clock.py)
+    APP_TODAY: str | None = os.environ.get("APP_TODAY") or None
     #: rendered list pages kept per process (app/pagecache.py); 0 turns the cache off
     PAGE_CACHE_SIZE: int = int(os.environ.get("PAGE_CACHE_SIZE", "512"))
 

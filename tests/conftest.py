@@ -271,7 +271,7 @@ def login_as(app):
 
 @pytest.fixture(scope="session")
 def demo_app(tmp_path_factory, redis_url):
-    from app.services.demo import build_demo, demo_password
+    from app.services.demo import AS_OF, build_demo, demo_password
 
     application = make_test_app(database_url("demo", tmp_path_factory.mktemp("demo")), redis_url)
     application.test_client_class = Client
@@ -280,6 +280,7 @@ def demo_app(tmp_path_factory, redis_url):
         _db.session.commit()
         _db.session.remove()
     application.config["DEMO_PASSWORD"] = demo_password()
+    application.config["TODAY"] = AS_OF  # as run.py serves the demo (APP_TODAY)
     yield application
     dispose(application)
 

@@ -90,6 +90,8 @@ def test_child_env_sets_runtime_variables_and_passes_the_rest_through() -> None:
     assert env["DATABASE_URL"] == base["DATABASE_URL"]
     assert env["PATH"] == "/usr/bin"
     assert "REDIS_URL" not in env
+    assert env["APP_TODAY"] == "2020-03-20"  # the demo's day, unless the caller sets another
+    assert run.child_env({"APP_TODAY": ""}, "k" * 64)["APP_TODAY"] == ""
 
 
 def test_env_port_defaults_and_rejects_garbage() -> None:

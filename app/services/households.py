@@ -2,7 +2,6 @@
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 
 from flask import abort
 from sqlalchemy import Row, Select, and_, case, func, or_, select
@@ -21,7 +20,7 @@ from app.models import (
 )
 from app.models.households import Relation
 from app.models.versions import REGISTRY
-from app.services import audit, scope
+from app.services import audit, clock, scope
 from app.services.text import fold, search_terms
 
 CITIZEN_ID_RE = re.compile(r"[0-9]{12}")
@@ -236,7 +235,7 @@ def _check_village(user: User, unit_id: int) -> AdminUnit:
     unit = db.session.get(AdminUnit, unit_id)
     if unit is None or unit.id not in scope.scope_unit_ids(user) or unit.kind != "village":
         raise RegistryError("unit_id", "village_out_of_scope")
-    if not unit.is_valid_on(date.today()):
+    if not unit.is_valid_on(clock.today()):
         raise RegistryError("unit_id", "village_not_current")
     return unit
 
@@ -330,7 +329,7 @@ def _check_member(household: Household, data: dict, member_id: int | None) -> No
         if other is not None and other != member_id:
             raise RegistryError("citizen_id", "citizen_id_taken")
     year = data.get("birth_year")
-    if year is None or not (date.today().year - 120 <= year <= date.today().year):
+    if year is None or not (clock.today().year - 120 <= year <= clock.today().year):
         raise RegistryError("birth_year", "birth_year_range")
     if data.get("relation") == Relation.HEAD:
         heads = [m for m in household.members if m.relation == Relation.HEAD and m.id != member_id]

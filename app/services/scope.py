@@ -29,6 +29,7 @@ from app.models import (
     TaskNote,
     User,
 )
+from app.services import clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +271,7 @@ def unit_in_scope_or_404(user: User, code: str | None, year: int | None = None) 
 def current_units_in_scope(user: User, kinds: tuple[str, ...], on: date | None = None) -> list[Unit]:
     """Units of ``kinds`` valid ``on`` (default today) within the user's scope, by code."""
     index = unit_index()
-    day = on or date.today()
+    day = on or clock.today()
     allowed = scope_unit_ids(user)
     units = [
         index.units[i] for i in allowed if index.units[i].kind in kinds and index.units[i].is_valid_on(day)

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import Household, Organisation, PovertyCause, User
 from app.models.tasks import OPEN_STATUSES, OutcomeKind, SupportTask, TaskNote, TaskStatus, TaskType
 from app.models.users import Role
-from app.services import audit, scope
+from app.services import audit, clock, scope
 from app.services.households import Page, RegistryError
 from app.services.queries import count_if
 
@@ -127,7 +127,7 @@ def change_status(
     reason = _clean(reason)
     if to == S.DONE:
         _apply_outcome(task, outcome or {})
-        task.done_on = today or date.today()
+        task.done_on = today or clock.today()
         before.update({"done_on": None})
     elif to in (S.CANCELLED, S.BLOCKED):
         if reason is None:
@@ -193,7 +193,7 @@ def create_task(user: User, household: Household, data: dict, *, ip: str | None 
     if data.get("member_id") and data["member_id"] not in {m.id for m in household.members}:
         raise TaskError("member_id", "member_not_in_household")
     start = data.get("start_date")
-    due = data.get("due_date") or (start or date.today()) + timedelta(days=task_type.default_duration_days)
+    due = data.get("due_date") or (start or clock.today()) + timedelta(days=task_type.default_duration_days)
     if start and due < start:
         raise TaskError("due_date", "dates_reversed")
     now = audit.utcnow()

@@ -1,7 +1,5 @@
 """Read-only JSON API, session-authenticated, scoped like every page."""
 
-from datetime import date
-
 from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user, login_required
 from sqlalchemy import Row, Select, func, select
@@ -11,9 +9,9 @@ from app.blueprints.api.openapi import openapi_document
 from app.extensions import db
 from app.models import AdminUnit, Household, Organisation, SupportTask, TaskType, User
 from app.models.tasks import OPEN_STATUSES, TaskStatus
+from app.services import clock, scope, stats
 from app.services import coverage as coverage_service
 from app.services import households as registry
-from app.services import scope, stats
 from app.services.audit import mask_citizen_id
 
 bp = Blueprint("api", __name__)
@@ -181,7 +179,7 @@ def _task_conditions(unit: scope.Unit | None, status: str | None, officer: str, 
         conditions.append(Officer.username == officer)
     if overdue:
         conditions.append(SupportTask.status.in_([s.value for s in OPEN_STATUSES]))
-        conditions.append(SupportTask.due_date < date.today())
+        conditions.append(SupportTask.due_date < clock.today())
     return conditions
 
 

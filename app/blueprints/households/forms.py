@@ -1,7 +1,5 @@
 """Household, member and filter forms."""
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
@@ -10,6 +8,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from app import labels
 from app.forms import MultiCheckboxField
 from app.models.households import ETHNICITIES
+from app.services import clock
 
 PHONE = Regexp(r"^0[0-9]{9,10}$", message=_l("A phone number has 10 or 11 digits and starts with 0."))
 CITIZEN_ID = Regexp(r"^[0-9]{12}$", message=_l("A citizen ID has exactly 12 digits."))
@@ -78,7 +77,7 @@ class HouseholdForm(FlaskForm):
     need_ids = MultiCheckboxField(_l("Support needs"), coerce=int)
 
     def validate_head_birth_year(self, field):
-        if field.data is not None and not (date.today().year - 120 <= field.data <= date.today().year - 15):
+        if field.data is not None and not (clock.today().year - 120 <= field.data <= clock.today().year - 15):
             raise ValidationError(_l("The head of household must be between 15 and 120 years old."))
 
 
@@ -101,7 +100,7 @@ class MemberForm(FlaskForm):
     has_disability = BooleanField(_l("Disability"))
 
     def validate_birth_year(self, field):
-        this_year = date.today().year
+        this_year = clock.today().year
         if field.data is not None and not (this_year - 120 <= field.data <= this_year):
             raise ValidationError(
                 _l("Enter a birth year between %(low)s and %(high)s.", low=this_year - 120, high=this_year)

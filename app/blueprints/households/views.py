@@ -1,6 +1,5 @@
 """The household registry: list with active search, detail, edit, members inline."""
 
-from datetime import date
 from functools import partial
 
 from flask import (
@@ -29,8 +28,8 @@ from app.extensions import db
 from app.htmx import vary_on_htmx, wants_fragment
 from app.models import Member, PovertyCause, SupportNeed
 from app.permissions import EDITORS, require_role
+from app.services import clock, scope
 from app.services import households as registry
-from app.services import scope
 from app.services import tasks as task_service
 from app.services.profile import household_profile
 
@@ -161,7 +160,7 @@ def detail(household_id: int):
         tasks=task_service.household_tasks(current_user, household),
         exit_path=task_service.exit_path(household, deprivations),
         counters="",
-        **row_context(date.today()),
+        **row_context(clock.today()),
     )
 
 

@@ -16,8 +16,8 @@ from app.htmx import is_htmx, vary_on_htmx, wants_fragment
 from app.models import TaskType
 from app.models.tasks import OutcomeKind, SupportTask, TaskStatus
 from app.permissions import EDITORS, require_role
+from app.services import clock, scope, tasks
 from app.services import households as registry
-from app.services import scope, tasks
 from app.services.profile import household_profile
 
 bp = Blueprint("tasks", __name__)
@@ -36,7 +36,7 @@ REFUSALS = {"task_not_yours": 403, "transition_not_allowed": 422}
 
 
 def _today() -> date:
-    return date.today()
+    return clock.today()
 
 
 def _filter_choices(form: TaskFilterForm) -> None:
