@@ -103,6 +103,13 @@ MESSAGES = {
     "task_type_unknown": _l("Choose a task type from the list."),
     "officer_out_of_scope": _l("Choose an officer inside your area."),
     "member_not_in_household": _l("Choose a member of this household."),
+    "assign_not_allowed": _l("Only staff and administrators assign responsibility."),
+    "officer_not_for_household": _l("This officer works outside the area of some of these households."),
+    "handover_reason_required": _l(
+        "Some of these households are followed by someone else: give the reason for the handover."
+    ),
+    "no_household_selected": _l("Select at least one household."),
+    "household_out_of_scope": _l("Some of the selected households are outside your area."),
 }
 
 

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from flask import Flask, g, request
+from flask import Flask, g, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from app import labels
@@ -43,15 +43,17 @@ def day(value: date | datetime | None) -> str:
     return format_date(value, "dd/MM/yyyy")
 
 
-def url_with(**changes) -> str:
-    """The current URL with some query arguments changed (None removes one)."""
+def url_with(_endpoint: str | None = None, **changes) -> str:
+    """The current URL with some query arguments changed (None removes one); with ``_endpoint``,
+    that endpoint's URL with the current query so changed (an action on what the list shows)."""
     args = request.args.to_dict()
     for key, value in changes.items():
         if value is None or value == "":
             args.pop(key, None)
         else:
             args[key] = value
-    return request.path + ("?" + urlencode(args) if args else "")
+    path = url_for(_endpoint) if _endpoint else request.path
+    return path + ("?" + urlencode(args) if args else "")
 
 
 def unit_of(unit_id: int | None):

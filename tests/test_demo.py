@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import (
     AdminUnit,
     Assignment,
+    AuditLog,
     Household,
     Indicator,
     Organisation,
@@ -233,6 +234,13 @@ def test_tasks_in_every_status_some_overdue_some_due_soon(demo_ctx):
     assert 0.03 * opened < soon < 0.5 * opened
 
 
+def _seeded(model):
+    """Rows the seed wrote. The browser tests share this database and change a task and add a
+    note through the app, which audits every change; the seed writes no audit rows for them."""
+    changed = select(AuditLog.object_id).where(AuditLog.object_type == model.__tablename__)
+    return model.id.not_in(changed)
+
+
 def test_task_dates_fit_the_status_as_of_the_demo_date(demo_ctx):
     end_of_day = datetime.combine(demo.AS_OF, datetime.max.time())
     rows = db.session.execute(
@@ -244,7 +252,7 @@ def test_task_dates_fit_the_status_as_of_the_demo_date(demo_ctx):
             SupportTask.created_at,
             SupportTask.updated_at,
             SupportTask.version,
-        )
+        ).where(_seeded(SupportTask))
     ).all()
     for status, start, due, done_on, created, updated, version in rows:
         assert start is None or start <= due
@@ -322,7 +330,7 @@ def test_done_tasks_have_their_outcome_and_stopped_tasks_a_reason(demo_ctx):
 
 def test_a_third_of_tasks_have_notes_by_their_officer_or_staff(demo_ctx):
     tasks = db.session.scalar(select(func.count(SupportTask.id)))
-    per_task = Counter(db.session.scalars(select(TaskNote.task_id)))
+    per_task = Counter(db.session.scalars(select(TaskNote.task_id).where(_seeded(TaskNote))))
     assert 0.25 * tasks < len(per_task) < 0.45 * tasks
     assert set(per_task.values()) == {1, 2, 3}
     staff = set(db.session.scalars(select(User.id).where(User.role == "staff")))
@@ -333,7 +341,9 @@ def test_a_third_of_tasks_have_notes_by_their_officer_or_staff(demo_ctx):
             TaskNote.body,
             SupportTask.officer_id,
             SupportTask.created_at,
-        ).join(SupportTask, SupportTask.id == TaskNote.task_id)
+        )
+        .join(SupportTask, SupportTask.id == TaskNote.task_id)
+        .where(_seeded(TaskNote))
     ).all()
     for author_id, written, body, officer_id, created in rows:
         assert author_id == officer_id or author_id in staff

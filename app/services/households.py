@@ -194,6 +194,17 @@ def _text_search_page(conditions: list, flt: HouseholdFilter, limit: int) -> Pag
     return _page_of(ranked, len(matches), flt)
 
 
+#: The most households one "all that match" action takes at once
+MATCHING_LIMIT = 5000
+
+
+def matching_household_ids(user: User, flt: HouseholdFilter) -> list[int]:
+    """Every household in scope that matches ``flt`` (for an action on "all that match"), by code,
+    at most ``MATCHING_LIMIT`` + 1 so that a caller can refuse a larger set."""
+    stmt = select(Household.id).where(*_conditions(user, flt)).order_by(Household.code)
+    return list(db.session.scalars(stmt.limit(MATCHING_LIMIT + 1)))
+
+
 def registry_version() -> int | None:
     """The registry's change counter (raised by database triggers), None if it is missing."""
     return db.session.scalar(select(DataVersion.version).where(DataVersion.name == REGISTRY))

@@ -18,6 +18,7 @@ from tests.blueprints.helpers import (
     is_full_page,
     parse,
 )
+from tests.factories import make_organisation
 
 CITIZEN_ID = "001203004567"
 MASKED = "001******567"
@@ -29,7 +30,7 @@ def _codes(response) -> list[str]:
     codes = []
     for tbody in results.find_all("tbody"):
         for row in tbody.find_all("tr"):
-            codes.append(row.find_all("td")[0].text)
+            codes.append(row.find_all("a")[0].text)  # the first link: the code (staff also get a checkbox)
     return codes
 
 
@@ -252,10 +253,9 @@ def test_a_row_shows_village_commune_area_status_and_criterion(world, db, login_
 
     doc = parse(login_as(world.users.staff).get("/households"))
     rows = {
-        r.find_all("td")[0].text: r
-        for r in doc.by_id("household-results").find_all("tbody")[0].find_all("tr")
+        r.find_all("a")[0].text: r for r in doc.by_id("household-results").find_all("tbody")[0].find_all("tr")
     }
-    cells = [" ".join(td.text.split()) for td in rows["A-0002"].find_all("td")]
+    cells = [" ".join(td.text.split()) for td in rows["A-0002"].find_all("td")][1:]  # after the checkbox
     link = rows["A-0002"].find_all("a")[0].attrs["href"]
 
     assert cells == [
@@ -269,7 +269,7 @@ def test_a_row_shows_village_commune_area_status_and_criterion(world, db, login_
         "Thu nhập",
     ]
     assert link == f"/households/{lan.id}"
-    assert " ".join(rows["B-0001"].find_all("td")[6].text.split()) == "Chưa rà soát"
+    assert " ".join(rows["B-0001"].find_all("td")[7].text.split()) == "Chưa rà soát"
 
 
 # -- the list cache ---------------------------------------------------------------------------------
@@ -719,3 +719,92 @@ def test_edit_controls_only_for_editors(world, login_as, role, can_edit):
     assert bool([a for a in row.find_all("a") if a.attrs.get("href") == member_url + "/edit"]) is can_edit
     listing = {a.attrs.get("href") for a in parse(client.get("/households")).find_all("a")}
     assert ("/households/new" in listing) is can_edit
+
+
+# -- responsibility ---------------------------------------------------------------------------------
+
+
+def _active_officer(db, household):
+    from app.models import Assignment
+
+    row = db.session.scalars(
+        select(Assignment).where(Assignment.household_id == household.id, Assignment.end_date.is_(None))
+    ).one_or_none()
+    return row.officer_id if row else None
+
+
+def test_staff_assign_the_ticked_households(world, db, login_as):
+    client = login_as(world.users.staff)
+    listing = parse(client.get("/households"))
+    boxes = [i for i in listing.find_all("input") if i.attrs.get("name") == "id"]
+    assert len(boxes) == 3 and all(b.attrs.get("form") == "bulk-form" for b in boxes)
+
+    ids = [world.households.duc.id, world.households.lan.id]
+    page = client.get("/households/assign?" + urlencode([("id", i) for i in ids]))
+    assert page.status_code == 200 and "2 hộ" in page.text
+
+    data = {"id": ids, "organisation_id": world.organisations.a.id, "officer_id": world.users.supervisor_a.id}
+    done = client.post_form("/households/assign", data)
+
+    assert done.status_code == 302
+    assert [_active_officer(db, world.households.duc), _active_officer(db, world.households.lan)] == [
+        world.users.supervisor_a.id
+    ] * 2
+    assert "2 hộ được phân công" in client.get(done.headers["Location"]).text
+
+
+def test_assign_all_that_match_the_filter(world, db, login_as):
+    client = login_as(world.users.staff)
+    query = "all=1&status=poor"
+    page = client.get(f"/households/assign?{query}")
+    assert (
+        page.status_code == 200
+        and "A-0001" in page.text
+        and "B-0001" in page.text
+        and "A-0002" not in page.text
+    )
+
+    org_d = make_organisation(world.district, "Phòng LĐ-TB&XH huyện")
+    db.session.commit()
+    done = client.post_form(f"/households/assign?{query}", {"organisation_id": org_d.id})
+
+    assert done.status_code == 302 and "status=poor" in done.headers["Location"]
+    assert _active_officer(db, world.households.duc) is None  # the organisation follows, no officer yet
+    from app.models import Assignment
+
+    followed = db.session.scalars(select(Assignment.household_id).where(Assignment.end_date.is_(None))).all()
+    assert sorted(followed) == sorted([world.households.duc.id, world.households.pao.id])
+
+
+def test_a_handover_without_a_reason_answers_422_and_changes_nothing(world, db, login_as):
+    client = login_as(world.users.staff_a)
+    duc = world.households.duc
+    first = {
+        "id": [duc.id],
+        "organisation_id": world.organisations.a.id,
+        "officer_id": world.users.supervisor_a.id,
+    }
+    assert client.post_form("/households/assign", first).status_code == 302
+
+    again = client.post_form("/households/assign", first | {"officer_id": world.users.staff_a.id})
+
+    assert again.status_code == 422 and "lý do bàn giao" in again.text
+    assert _active_officer(db, duc) == world.users.supervisor_a.id
+
+
+@pytest.mark.parametrize("role", ["supervisor_a", "manager"])
+def test_only_staff_and_admins_assign(world, login_as, role):
+    response = login_as(getattr(world.users, role)).get(f"/households/assign?id={world.households.duc.id}")
+    assert response.status_code == 403
+
+
+def test_assigning_another_communes_household_is_refused(world, login_as):
+    client = login_as(world.users.staff_a)
+    data = {"id": [world.households.pao.id], "organisation_id": world.organisations.a.id}
+    response = client.post_form("/households/assign", data)
+    assert response.status_code == 422 and "ngoài địa bàn" in response.text
+
+
+def test_nothing_selected_says_so(world, login_as):
+    response = login_as(world.users.staff).get("/households/assign")
+    assert response.status_code == 422 and "Hãy chọn ít nhất một hộ." in response.text

@@ -105,3 +105,15 @@ class MemberForm(FlaskForm):
             raise ValidationError(
                 _l("Enter a birth year between %(low)s and %(high)s.", low=this_year - 120, high=this_year)
             )
+
+
+class AssignForm(FlaskForm):
+    """Who follows the selected households from now on."""
+
+    organisation_id = SelectField(
+        _l("Organisation"), coerce=_optional_int, validators=[DataRequired()], validate_choice=False
+    )
+    officer_id = SelectField(
+        _l("Officer"), coerce=_optional_int, validators=[Optional()], validate_choice=False
+    )
+    reason = StringField(_l("Reason for the handover"), validators=[Optional(), Length(max=255)])

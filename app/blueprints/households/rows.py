@@ -16,6 +16,7 @@ from app.services import scope
 
 @dataclass(frozen=True, slots=True)
 class HouseholdRow:
+    id: int
     url: str
     code: str
     head_name: str
@@ -48,6 +49,7 @@ def household_rows(households: Iterable) -> list[HouseholdRow]:
         commune = units.get(village.parent_id) if village and village.parent_id else None
         rows.append(
             HouseholdRow(
+                id=h.id,
                 url=detail_url(h.id),
                 code=h.code,
                 head_name=h.head_name,

@@ -21,14 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import labels
-from app.blueprints.households.forms import HouseholdFilterForm, HouseholdForm, MemberForm
+from app.blueprints.households.forms import AssignForm, HouseholdFilterForm, HouseholdForm, MemberForm
 from app.blueprints.households.rows import household_rows
 from app.blueprints.tasks.views import row_context
 from app.extensions import db
 from app.htmx import vary_on_htmx, wants_fragment
-from app.models import Member, PovertyCause, SupportNeed
+from app.models import Household, Member, PovertyCause, SupportNeed
 from app.permissions import EDITORS, require_role
-from app.services import clock, scope
+from app.services import clock, responsibility, scope
 from app.services import households as registry
 from app.services import tasks as task_service
 from app.services.profile import household_profile
@@ -126,6 +126,91 @@ def _render_list(fragment: bool) -> str:
         return render_template("households/_results.html", page=page, rows=rows)
     _filter_choices(form)
     return render_template("households/_list.html", form=form, page=page, rows=rows)
+
+
+@bp.route("/assign", methods=["GET", "POST"])
+@require_role(*EDITORS)
+def assign():
+    """Assign responsibility for the households ticked on the list (``id=…``) or for all that
+    match the list's filter (``all=1`` and the filter's arguments); a handover needs a reason."""
+    ids, error = _selection()
+    form = AssignForm()
+    organisations, officers = task_service.assignable(current_user)
+    form.organisation_id.choices = [("", _("Choose an organisation"))] + [
+        (o.id, o.name) for o in organisations
+    ]
+    form.officer_id.choices = [("", "—")] + [(u.id, f"{u.full_name} ({u.username})") for u in officers]
+    if error is None and form.validate_on_submit():
+        try:
+            result = responsibility.assign_households(
+                current_user,
+                ids,
+                form.organisation_id.data,
+                form.officer_id.data,
+                reason=form.reason.data,
+                ip=request.remote_addr,
+            )
+        except registry.RegistryError as failure:
+            db.session.rollback()
+            target = getattr(form, failure.field, None)
+            if target is None:
+                error = labels.MESSAGES[str(failure)]
+            else:
+                target.errors.append(labels.MESSAGES[str(failure)])
+        else:
+            db.session.commit()
+            flash(_assign_message(result), "success")
+            return redirect(_back_to(ids))
+    preview = _preview(ids)
+    status = 422 if form.is_submitted() or error else 200
+    return render_template(
+        "households/assign.html", form=form, ids=ids, preview=preview, error=error, back=_back_to(ids)
+    ), status
+
+
+def _selection() -> tuple[list[int], str | None]:
+    """The households an action names, and why it cannot proceed (or None)."""
+    if request.values.get("all") == "1":
+        filter_form = HouseholdFilterForm(request.args)
+        flt = _filter_from(filter_form)
+        ids = registry.matching_household_ids(current_user, flt)
+        if len(ids) > registry.MATCHING_LIMIT:
+            limit = registry.MATCHING_LIMIT
+            return [], _("More than %(n)s households match: narrow the filter first.", n=limit)
+    else:
+        ids = [i for i in request.values.getlist("id", type=int)]
+    if not ids:
+        return [], _("Select at least one household.")
+    return ids, None
+
+
+def _preview(ids: list[int]) -> list:
+    return list(
+        db.session.scalars(
+            scope.scoped(Household, current_user)
+            .where(Household.id.in_(ids))
+            .order_by(Household.code)
+            .limit(12)
+        )
+    )
+
+
+def _back_to(ids: list[int]) -> str:
+    if request.values.get("all") != "1" and len(ids) == 1 and request.values.get("from") == "household":
+        return url_for("households.detail", household_id=ids[0], _anchor="responsibility")
+    args = {
+        k: v for k, v in request.args.items() if k in ("q", "unit", "status", "cause", "criterion", "area")
+    }
+    return url_for("households.index", **args)
+
+
+def _assign_message(result) -> str:
+    return _(
+        "%(assigned)s households assigned, %(handed)s handed over, %(same)s already followed by them.",
+        assigned=result.assigned,
+        handed=result.handed_over,
+        same=result.unchanged,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
