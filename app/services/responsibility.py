@@ -49,8 +49,8 @@ def assign_households(
     """
     if user.role not in ASSIGNERS:
         raise RegistryError("organisation_id", "assign_not_allowed")
-    organisation = _organisation(user, organisation_id)
-    officer = _officer(user, officer_id)
+    organisation = organisation_in_scope(user, organisation_id)
+    officer = officer_in_scope(user, officer_id)
     households = _households(user, household_ids)
     if officer is not None:
         reach = scope.unit_index().family(officer.scope_unit_id)
@@ -104,7 +104,8 @@ def assign_households(
     return result
 
 
-def _organisation(user: User, organisation_id: int | None) -> Organisation:
+def organisation_in_scope(user: User, organisation_id: int | None) -> Organisation:
+    """The active organisation of the user's area with this id (else RegistryError)."""
     organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
     if organisation is None or not organisation.active:
         raise RegistryError("organisation_id", "organisation_out_of_scope")
@@ -113,7 +114,8 @@ def _organisation(user: User, organisation_id: int | None) -> Organisation:
     return organisation
 
 
-def _officer(user: User, officer_id: int | None) -> User | None:
+def officer_in_scope(user: User, officer_id: int | None) -> User | None:
+    """The active officer (staff or supervisor) of the user's area with this id; None for none."""
     if not officer_id:
         return None
     officer = db.session.get(User, officer_id)

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import Household, Organisation, PovertyCause, User
 from app.models.tasks import OPEN_STATUSES, OutcomeKind, SupportTask, TaskNote, TaskStatus, TaskType
 from app.models.users import Role
-from app.services import audit, clock, scope
+from app.services import audit, clock, responsibility, scope
 from app.services.households import Page, RegistryError
 from app.services.queries import count_if
 
@@ -188,8 +188,11 @@ def create_task(user: User, household: Household, data: dict, *, ip: str | None 
     task_type = db.session.get(TaskType, data.get("task_type_id"))
     if task_type is None or not task_type.active:
         raise TaskError("task_type_id", "task_type_unknown")
-    organisation = _organisation_in_scope(user, data.get("organisation_id"))
-    officer = _officer_for(user, organisation, data.get("officer_id"))
+    try:
+        organisation = responsibility.organisation_in_scope(user, data.get("organisation_id"))
+        officer = responsibility.officer_in_scope(user, data.get("officer_id"))
+    except RegistryError as error:
+        raise TaskError(error.field, str(error)) from error
     if data.get("member_id") and data["member_id"] not in {m.id for m in household.members}:
         raise TaskError("member_id", "member_not_in_household")
     start = data.get("start_date")
@@ -216,24 +219,6 @@ def create_task(user: User, household: Household, data: dict, *, ip: str | None 
     changes = audit.diff({}, {f: getattr(task, f) for f in TASK_FIELDS})
     audit.record("create", actor=user, ip=ip, obj=task, changes=changes)
     return task
-
-
-def _organisation_in_scope(user: User, organisation_id) -> Organisation:
-    organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
-    if organisation is None or not organisation.active:
-        raise TaskError("organisation_id", "organisation_out_of_scope")
-    if organisation.unit_id not in scope.scope_unit_ids(user):
-        raise TaskError("organisation_id", "organisation_out_of_scope")
-    return organisation
-
-
-def _officer_for(user: User, organisation: Organisation, officer_id) -> User | None:
-    if not officer_id:
-        return None
-    officer = db.session.get(User, officer_id)
-    if officer is None or not officer.active or officer.scope_unit_id not in scope.scope_unit_ids(user):
-        raise TaskError("officer_id", "officer_out_of_scope")
-    return officer
 
 
 # -- the exit path ---------------------------------------------------------------------------------
