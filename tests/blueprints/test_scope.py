@@ -13,7 +13,7 @@ from tests.factories import make_household, make_organisation, make_unit, make_u
 
 def _codes(response) -> list[str]:
     results = parse(response).by_id("household-results")
-    return [row.find_all("td")[0].text for tbody in results.find_all("tbody") for row in tbody.find_all("tr")]
+    return [row.find_all("a")[0].text for tbody in results.find_all("tbody") for row in tbody.find_all("tr")]
 
 
 def _pao_urls(world) -> dict[str, str]:

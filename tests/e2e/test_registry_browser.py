@@ -58,7 +58,7 @@ def figure(page, name: str) -> str:
 
 
 def head_names(page) -> list[str]:
-    return page.locator("#household-results tbody tr td:nth-child(2)").all_inner_texts()
+    return page.locator("#household-results tbody tr td.head").all_inner_texts()
 
 
 def member_row_ids(page) -> list[str]:
@@ -72,7 +72,7 @@ def horizontal_overflow(page) -> int:
 
 def open_household_from_search(page, query: str = "nguyen van") -> None:
     visit(page, f"/households?q={query.replace(' ', '+')}")
-    link = page.locator("#household-results tbody tr td:first-child a").first
+    link = page.locator("#household-results tbody tr td.code a").first
     code = link.inner_text()
     with page.expect_navigation() as navigation:
         link.click()
@@ -172,7 +172,7 @@ def test_search_for_a_name_lists_households_headed_by_that_name(page, console, l
     visit(page, "/households")
     page.locator("#q").press_sequentially("nguyen van", delay=20)
     page.wait_for_url(re.compile(r"[?&]q=nguyen"))
-    expect(page.locator("#household-results tbody tr td:nth-child(2)").first).to_be_visible()
+    expect(page.locator("#household-results tbody tr td.head").first).to_be_visible()
     names = head_names(page)
     others = [n for n in names if "nguyen van" not in fold(n)]
     assert others == [], f"{len(others)} of the {len(names)} heads listed are not named Nguyễn Văn …"

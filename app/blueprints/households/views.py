@@ -162,7 +162,7 @@ def assign():
             flash(_assign_message(result), "success")
             return redirect(_back_to(ids))
     preview = _preview(ids)
-    status = 422 if form.is_submitted() or error else 200
+    status = 422 if form.is_submitted() else 200  # a GET shows what is wrong with the selection
     return render_template(
         "households/assign.html", form=form, ids=ids, preview=preview, error=error, back=_back_to(ids)
     ), status
