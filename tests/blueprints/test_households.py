@@ -808,4 +808,4 @@ def test_assigning_another_communes_household_is_refused(world, login_as):
 def test_nothing_selected_says_so(world, login_as):
     response = login_as(world.users.staff).get("/households/assign")
     assert response.status_code == 200 and "Hãy chọn ít nhất một hộ." in response.text
-    assert "<form class=\"card\"" not in response.text  # nothing to assign: no form
+    assert '<form class="card"' not in response.text  # nothing to assign: no form
