@@ -7,7 +7,17 @@ from types import SimpleNamespace
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AdminUnit, Household, Member, Organisation, ReviewRecord, SupportTask, TaskType, User
+from app.models import (
+    AdminUnit,
+    Assignment,
+    Household,
+    Member,
+    Organisation,
+    ReviewRecord,
+    SupportTask,
+    TaskType,
+    User,
+)
 from app.services import reference
 from app.services.audit import utcnow
 from app.services.households import rebuild_search_text
@@ -171,6 +181,23 @@ def build_world() -> World:
     make_review(world.households.pao, 2019, "poor", criterion="deprivation", income=900_000)
     db.session.commit()
     return world
+
+
+def make_assignment(
+    household: Household, organisation: Organisation, officer: User | None = None, *, end: date | None = None
+) -> Assignment:
+    """An assignment written directly (no rules): active unless ``end`` is given."""
+    row = Assignment(
+        household_id=household.id,
+        organisation_id=organisation.id,
+        officer_id=officer.id if officer else None,
+        start_date=date(2020, 1, 1),
+        end_date=end,
+        created_at=utcnow(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
 
 
 def task_type(code: str) -> TaskType:

@@ -10,11 +10,16 @@ import pytest
 from openapi_spec_validator import validate
 
 from app.extensions import db as _db
-from app.models import Assignment
-from app.services.audit import utcnow
 from tests.blueprints.helpers import RULES, TWELVE_DIGITS, add_member, bulk_households
 from tests.conftest import database_url, make_test_app
-from tests.factories import make_household, make_organisation, make_review, make_task, make_user
+from tests.factories import (
+    make_assignment,
+    make_household,
+    make_organisation,
+    make_review,
+    make_task,
+    make_user,
+)
 
 CITIZEN_ID = "001203004567"
 
@@ -289,20 +294,6 @@ def test_tasks_are_scoped(world, tasks, login_as):
 # -- /coverage --------------------------------------------------------------------------------------
 
 
-def _assign(household, organisation, officer=None, *, end: date | None = None) -> Assignment:
-    row = Assignment(
-        household_id=household.id,
-        organisation_id=organisation.id,
-        officer_id=officer.id if officer else None,
-        start_date=date(2020, 1, 1),
-        end_date=end,
-        created_at=utcnow(),
-    )
-    _db.session.add(row)
-    _db.session.flush()
-    return row
-
-
 def _poor(village, name: str, *results: str):
     """A household with official reviews from 2019 (default: poor in 2019)."""
     household = make_household(village, name)
@@ -320,13 +311,13 @@ def coverage(world):
     org_a = world.organisations.a
     gone = make_user("staff", world.commune_a, "gone.a", active=False)
     moved = make_user("staff", world.commune_a, "moved.a")
-    _assign(world.households.duc, org_a, world.users.staff_a)
-    _assign(world.households.lan, org_a)
-    _assign(_poor(world.village_a1, "Lục Văn Mất"), org_a, gone)
-    _assign(_poor(world.village_a2, "Hà Văn Chuyển"), org_a, moved)
-    _assign(_poor(world.village_a2, "Ma Thị Hết"), org_a, world.users.staff_a, end=date(2021, 5, 1))
-    _assign(_poor(world.village_a1, "Bế Thị Cận", "near_poor"), org_a, gone)
-    _assign(_poor(world.village_a1, "Nông Văn Thoát", "poor", "not_poor"), org_a)
+    make_assignment(world.households.duc, org_a, world.users.staff_a)
+    make_assignment(world.households.lan, org_a)
+    make_assignment(_poor(world.village_a1, "Lục Văn Mất"), org_a, gone)
+    make_assignment(_poor(world.village_a2, "Hà Văn Chuyển"), org_a, moved)
+    make_assignment(_poor(world.village_a2, "Ma Thị Hết"), org_a, world.users.staff_a, end=date(2021, 5, 1))
+    make_assignment(_poor(world.village_a1, "Bế Thị Cận", "near_poor"), org_a, gone)
+    make_assignment(_poor(world.village_a1, "Nông Văn Thoát", "poor", "not_poor"), org_a)
     moved.scope_unit_id = world.commune_b.id
     _db.session.commit()
 

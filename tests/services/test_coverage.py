@@ -11,25 +11,9 @@ import pytest
 from sqlalchemy import event
 
 from app.extensions import db as _db
-from app.models import Assignment
 from app.services import scope
-from app.services.audit import utcnow
 from app.services.coverage import Coverage, coverage, coverage_by_unit
-from tests.factories import day, make_household, make_review, make_unit, make_user
-
-
-def _assign(household, organisation, officer=None, *, end: date | None = None) -> Assignment:
-    row = Assignment(
-        household_id=household.id,
-        organisation_id=organisation.id,
-        officer_id=officer.id if officer else None,
-        start_date=date(2020, 1, 1),
-        end_date=end,
-        created_at=utcnow(),
-    )
-    _db.session.add(row)
-    _db.session.flush()
-    return row
+from tests.factories import day, make_assignment, make_household, make_review, make_unit, make_user
 
 
 def _household(village, name: str, *results: str):
@@ -49,8 +33,8 @@ def people(world, db):
     """Commune A (see ``world``): Đức (poor) assigned to staff.a, Lan (near poor) to the
     commune's organisation without an officer; commune B: Pao, poor and unassigned."""
     org_a = world.organisations.a
-    _assign(world.households.duc, org_a, world.users.staff_a)
-    _assign(world.households.lan, org_a)
+    make_assignment(world.households.duc, org_a, world.users.staff_a)
+    make_assignment(world.households.lan, org_a)
     return SimpleNamespace(org_a=org_a)
 
 
@@ -69,8 +53,8 @@ def test_a_deactivated_officer_orphans_the_households(world, people):
     gone = make_user("staff", world.commune_a, "gone.a")
     poor = _household(world.village_a1, "Lục Văn Mất")
     near = _household(world.village_a2, "Bế Thị Cận", "near_poor")
-    _assign(poor, people.org_a, gone)
-    _assign(near, people.org_a, gone)
+    make_assignment(poor, people.org_a, gone)
+    make_assignment(near, people.org_a, gone)
     before = coverage(world.users.staff_a, _unit(world, "commune_a"))
     assert (before.poor.assigned, before.near_poor.assigned) == (2, 2)
     gone.active = False
@@ -82,7 +66,7 @@ def test_a_deactivated_officer_orphans_the_households(world, people):
 
 def test_an_officer_moved_out_of_the_households_scope_orphans_them(world, people):
     officer = make_user("staff", world.commune_a, "moving.a")
-    _assign(_household(world.village_a2, "Hà Văn Chuyển"), people.org_a, officer)
+    make_assignment(_household(world.village_a2, "Hà Văn Chuyển"), people.org_a, officer)
     commune_a = _unit(world, "commune_a")
     assert coverage(world.users.staff_a, commune_a).poor.orphaned == 0
     officer.scope_unit_id = world.commune_b.id  # moved to another commune
@@ -98,14 +82,15 @@ def test_an_officer_moved_out_of_the_households_scope_orphans_them(world, people
 
 def test_an_ended_assignment_leaves_the_household_unassigned(world, people):
     household = _household(world.village_a1, "Ma Thị Hết")
-    _assign(household, people.org_a, world.users.staff_a, end=date(2021, 5, 1))
+    make_assignment(household, people.org_a, world.users.staff_a, end=date(2021, 5, 1))
     assert coverage(world.users.staff_a, _unit(world, "commune_a")).poor == Coverage(1, 1, 0)
-    _assign(household, people.org_a, world.users.supervisor_a)  # handed over
+    make_assignment(household, people.org_a, world.users.supervisor_a)  # handed over
     assert coverage(world.users.staff_a, _unit(world, "commune_a")).poor == Coverage(2, 0, 0)
 
 
 def test_only_poor_and_near_poor_households_count(world, people):
-    _assign(_household(world.village_a1, "Nông Văn Thoát", "poor", "not_poor"), people.org_a)  # escaped
+    escaped = _household(world.village_a1, "Nông Văn Thoát", "poor", "not_poor")
+    make_assignment(escaped, people.org_a)
     _household(world.village_a1, "Lý Văn Khá", "average")  # other
     make_household(world.village_a1, "Hoàng Văn Mới")  # never reviewed
     result = coverage(world.users.staff, _unit(world, "district"))
@@ -181,8 +166,8 @@ def merged(world, db):
 
 def test_an_officer_of_the_merged_commune_covers_the_absorbed_one(world, people, merged):
     org_y = world.organisations.a  # the organisation does not decide coverage
-    _assign(_household(merged.xv, "Triệu Văn Cũ"), org_y, merged.user_y)
-    _assign(_household(merged.yv, "Triệu Thị Mới", "near_poor"), org_y, merged.user_y)
+    make_assignment(_household(merged.xv, "Triệu Văn Cũ"), org_y, merged.user_y)
+    make_assignment(_household(merged.yv, "Triệu Thị Mới", "near_poor"), org_y, merged.user_y)
     y = scope.unit_index().units[merged.y.id]
     result = coverage(merged.user_y, y)
     assert (result.poor, result.near_poor) == (Coverage(assigned=1), Coverage(assigned=1))

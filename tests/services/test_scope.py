@@ -29,6 +29,7 @@ from app.services.audit import utcnow
 from tests.factories import (
     build_world,
     day,
+    make_assignment,
     make_household,
     make_organisation,
     make_review,
@@ -38,19 +39,6 @@ from tests.factories import (
 )
 
 MODELS = [AdminUnit, Household, Organisation, User, ReviewRecord, Member, Assignment, SupportTask, TaskNote]
-
-
-def _assign(db, household, organisation, officer):
-    row = Assignment(
-        household_id=household.id,
-        organisation_id=organisation.id,
-        officer_id=officer.id,
-        start_date=date(2020, 1, 1),
-        created_at=utcnow(),
-    )
-    db.session.add(row)
-    db.session.flush()
-    return row
 
 
 def _note(db, task, author):
@@ -95,8 +83,8 @@ def data(shared_app):
     org_a = db.session.scalars(select(Organisation).where(Organisation.unit_id == w.commune_a.id)).one()
     org_b = make_organisation(w.commune_b, "UBND Xã Quang Thuận Thử")
     org_d = make_organisation(w.district, "Phòng LĐ-TB&XH huyện", kind="state_department")
-    assignment_a = _assign(db, h.duc, org_a, u.staff_a)
-    assignment_b = _assign(db, h.pao, org_b, u.staff_b)
+    assignment_a = make_assignment(h.duc, org_a, u.staff_a)
+    assignment_b = make_assignment(h.pao, org_b, u.staff_b)
     task_a, task_b = make_task(h.duc, org_a), make_task(h.pao, org_b)
     note_a, note_b = (_note(db, t, u.staff) for t in (task_a, task_b))
     merged = _build_merged(w)

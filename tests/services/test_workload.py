@@ -11,27 +11,18 @@ import pytest
 from sqlalchemy import event
 
 from app.extensions import db as _db
-from app.models import Assignment
 from app.services import scope
-from app.services.audit import utcnow
 from app.services.workload import officer_workload
-from tests.factories import make_household, make_organisation, make_review, make_task, make_user
+from tests.factories import (
+    make_assignment,
+    make_household,
+    make_organisation,
+    make_review,
+    make_task,
+    make_user,
+)
 
 TODAY = date(2020, 3, 20)
-
-
-def _assign(household, organisation, officer=None, *, end: date | None = None) -> Assignment:
-    row = Assignment(
-        household_id=household.id,
-        organisation_id=organisation.id,
-        officer_id=officer.id if officer else None,
-        start_date=date(2020, 1, 1),
-        end_date=end,
-        created_at=utcnow(),
-    )
-    _db.session.add(row)
-    _db.session.flush()
-    return row
 
 
 def _household(village, name: str, *results: str):
@@ -60,14 +51,14 @@ def load(world, db):
     org_b = make_organisation(world.commune_b, "UBND Xã Quang Thuận Thử")
     staff_a, supervisor_a, staff_b = world.users.staff_a, world.users.supervisor_a, world.users.staff_b
     escaped = _household(world.village_a1, "Nông Văn Thoát", "poor", "not_poor")
-    _assign(world.households.duc, org_a, staff_a)
-    _assign(world.households.lan, org_a, staff_a)
-    _assign(escaped, org_a, staff_a)
-    _assign(_household(world.village_a2, "Lý Thị Theo"), org_a, supervisor_a)
-    _assign(_household(world.village_a2, "Lý Văn Trước"), org_a, supervisor_a, end=date(2020, 2, 1))
-    _assign(world.households.pao, org_b, staff_b)
+    make_assignment(world.households.duc, org_a, staff_a)
+    make_assignment(world.households.lan, org_a, staff_a)
+    make_assignment(escaped, org_a, staff_a)
+    make_assignment(_household(world.village_a2, "Lý Thị Theo"), org_a, supervisor_a)
+    make_assignment(_household(world.village_a2, "Lý Văn Trước"), org_a, supervisor_a, end=date(2020, 2, 1))
+    make_assignment(world.households.pao, org_b, staff_b)
     gone = make_user("staff", world.commune_a, "gone.a", active=False)
-    _assign(_household(world.village_a1, "Lục Văn Mất"), org_a, gone)
+    make_assignment(_household(world.village_a1, "Lục Văn Mất"), org_a, gone)
     duc = world.households.duc
     for status, due in [
         ("planned", date(2020, 6, 30)),  # open
@@ -124,7 +115,7 @@ def test_pages_of_officers_keep_the_busiest_as_reference(world, load):
 
 
 def test_a_commune_user_sees_its_officers_and_only_what_lies_in_its_commune(world, load):
-    _assign(_household(world.village_b1, "Giàng Thị Xa"), load.org_b, world.users.staff_a)  # in B
+    make_assignment(_household(world.village_b1, "Giàng Thị Xa"), load.org_b, world.users.staff_a)  # in B
     make_task(world.households.pao, load.org_b, officer=world.users.staff_a, due=date(2020, 1, 1))
     seen_by_a = officer_workload(world.users.supervisor_a, TODAY)
     assert _rows(seen_by_a) == {"staff.a": (1, 1, 1, 4, 2), "supervisor.a": (1, 0, 0, 0, 0)}
@@ -134,7 +125,7 @@ def test_a_commune_user_sees_its_officers_and_only_what_lies_in_its_commune(worl
 
 
 def test_narrowed_to_a_unit_lists_its_officers_with_their_whole_load(world, load):
-    _assign(_household(world.village_b1, "Giàng Thị Xa"), load.org_b, world.users.staff_a)  # in B
+    make_assignment(_household(world.village_b1, "Giàng Thị Xa"), load.org_b, world.users.staff_a)  # in B
     page = officer_workload(world.users.manager, TODAY, unit_ids=_family(world.commune_a))
     assert _rows(page) == {"staff.a": (2, 1, 1, 4, 2), "supervisor.a": (1, 0, 0, 0, 0)}
     assert page.total == 2
@@ -163,6 +154,6 @@ def test_a_fixed_number_of_queries_whatever_the_number_of_officers(world, load):
     few = statements()
     for i in range(8):
         officer = make_user("supervisor", world.commune_b, f"extra.{i}")
-        _assign(_household(world.village_b1, f"Hộ Thêm {i}"), load.org_b, officer)
+        make_assignment(_household(world.village_b1, f"Hộ Thêm {i}"), load.org_b, officer)
         make_task(world.households.pao, load.org_b, officer=officer, due=date(2020, 1, 1))
     assert statements() == few == 2  # the count with the busiest, then the page
