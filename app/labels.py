@@ -110,6 +110,9 @@ MESSAGES = {
     ),
     "no_household_selected": _l("Select at least one household."),
     "household_out_of_scope": _l("Some of the selected households are outside your area."),
+    "evidence_empty": _l("Choose a file to attach."),
+    "evidence_too_large": _l("A file can be at most 10 MB."),
+    "evidence_type": _l("Only photos (JPEG, PNG) and PDF documents can be attached; this file is neither."),
 }
 
 

@@ -4,7 +4,17 @@ from datetime import date
 from functools import partial
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,7 +26,7 @@ from app.htmx import is_htmx, vary_on_htmx, wants_fragment
 from app.models import TaskType
 from app.models.tasks import OutcomeKind, SupportTask, TaskStatus
 from app.permissions import EDITORS, require_role
-from app.services import clock, scope, tasks
+from app.services import clock, evidence, scope, tasks
 from app.services import households as registry
 from app.services.profile import household_profile
 
@@ -263,6 +273,47 @@ def _counters_of_page() -> str:
     """Which counters the page behind an htmx request shows (its rows ask for them again)."""
     path = urlsplit(request.headers.get("HX-Current-URL", "")).path
     return "mine" if path == url_for("tasks.mine") else "all"
+
+
+@bp.route("/<int:task_id>/evidence", methods=["POST"])
+@login_required
+def add_evidence(task_id: int):
+    """Attach a JPEG, PNG or PDF (at most 10 MB, checked by its content) to a task."""
+    task = tasks.load_task(current_user, task_id)
+    upload = request.files.get("file")
+    status, message = 200, None
+    try:
+        if upload is None or not upload.filename:
+            raise tasks.TaskError("file", "evidence_empty")
+        evidence.add_evidence(current_user, task, upload.stream, upload.filename, ip=request.remote_addr)
+    except tasks.TaskError as error:
+        db.session.rollback()
+        status, message = 422, labels.MESSAGES[str(error)]
+    else:
+        db.session.commit()
+    if not is_htmx():
+        flash(message or _("File attached."), "danger" if message else "success")
+        return redirect(url_for("tasks.notes", task_id=task.id))
+    context = row_context(_today()) | {
+        "task": tasks.load_task(current_user, task_id),
+        "form": NoteForm(formdata=None),
+        "file_error": message,
+        "oob_row": False,
+        "counters": _counters_of_page(),
+    }
+    return render_template("tasks/_notes.html", **context), status
+
+
+@bp.route("/<int:task_id>/evidence/<int:evidence_id>")
+@login_required
+def evidence_file(task_id: int, evidence_id: int):
+    """Download a task's file: only for a task in the user's scope, and only its own files."""
+    task = tasks.load_task(current_user, task_id)
+    row = next((e for e in task.evidence if e.id == evidence_id), None)
+    path = evidence.evidence_path(row) if row else None
+    if path is None or not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.filename)
 
 
 @bp.app_template_global()
