@@ -2,10 +2,19 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
 
 from app import labels
+from app.services.audit_log import OBJECT_TYPES
 
 
 def optional_int(value):
@@ -53,3 +62,28 @@ class UnitForm(FlaskForm):
     valid_to = DateField(_l("Valid until"), validators=[Optional()])
     successor_id = SelectField(_l("Merged into (successor)"), coerce=optional_int, validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=255)])
+
+
+class AuditFilterForm(FlaskForm):
+    """The filters of the audit log search; read from the query string. A field that does not
+    validate is ignored, as if left empty."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=32)])
+    object_type = StringField(_l("Record"), validators=[Optional(), AnyOf(OBJECT_TYPES)])
+    actor = StringField(_l("User"), validators=[Optional(), Length(max=64)])
+    since = DateField(_l("From (UTC)"), validators=[Optional()])
+    until = DateField(_l("Until (UTC)"), validators=[Optional()])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
+
+    def filters(self) -> dict:
+        """The valid filters as keyword arguments of ``audit_log.search``."""
+        self.validate()
+        return {
+            name: None if field.errors or field.data in ("", None) else field.data
+            for name, field in self._fields.items()
+            if name != "page"
+        } | {"page": self.page.data if self.page.data and not self.page.errors else 1}

@@ -1,17 +1,17 @@
-"""Administration: users, organisations and administrative units."""
+"""Administration: users, organisations, administrative units and the audit log."""
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import labels
-from app.blueprints.admin.forms import NewUserForm, OrganisationForm, UnitForm, UserForm
+from app.blueprints.admin.forms import AuditFilterForm, NewUserForm, OrganisationForm, UnitForm, UserForm
 from app.extensions import db
 from app.htmx import vary_on_htmx, wants_fragment
 from app.models import AdminUnit, Organisation, User
 from app.permissions import require_role
 from app.services import admin as admin_service
-from app.services import scope
+from app.services import audit_log, scope
 from app.services.households import RegistryError
 
 bp = Blueprint("admin", __name__)
@@ -181,3 +181,17 @@ def unit_form(unit_id: int | None = None):
             flash(_("Unit saved."), "success")
             return redirect(url_for("admin.units"))
     return render_template("admin/unit_form.html", form=form, unit=unit), 422 if form.is_submitted() else 200
+
+
+@bp.route("/audit")
+@require_role("admin")
+def audit():
+    """Search the audit log (read-only: the application offers no way to change a row)."""
+    form = AuditFilterForm(request.args)
+    page = audit_log.search(current_user, **form.filters())
+    if wants_fragment("audit-results"):
+        html = render_template("admin/_audit_results.html", page=page)
+    else:
+        choices = {"actions": audit_log.actions(), "object_types": audit_log.OBJECT_TYPES}
+        html = render_template("admin/audit.html", page=page, form=form, **choices)
+    return vary_on_htmx(make_response(html))
