@@ -1,6 +1,8 @@
 """Human labels of the codes stored in the database, translated."""
 
-from flask_babel import get_locale
+from datetime import date
+
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -30,6 +32,14 @@ TASK_STATUSES = {
     "done": _l("Done"),
     "blocked": _l("Blocked"),
     "cancelled": _l("Cancelled"),
+}
+NOTIFICATIONS = {
+    "household_assigned": _l("You now follow %(n)s household(s), starting with %(code)s · %(head)s."),
+    "task_assigned": _l("New task for you: %(title)s (household %(code)s), due %(due)s."),
+    "task_due_soon": _l("Due within 3 days: %(title)s, due %(due)s."),
+    "task_overdue": _l("Overdue: %(title)s was due %(due)s."),
+    "status_changed": _l("Household %(code)s: “%(title)s” moved from %(old)s to %(new)s."),
+    "user_deactivated": _l("%(name)s (%(username)s) was deactivated: %(n)s household(s) need a new officer."),
 }
 KINDS = {"preliminary": _l("Preliminary"), "official": _l("Official")}
 TRANSITIONS = {
@@ -147,3 +157,15 @@ def status_text(status: str, status_year: int | None) -> str:
     """A household's status as shown: one that no review has classified yet has only the
     default status, and reads "not reviewed yet"."""
     return translated().STATUSES[status] if status_year is not None else _("Not reviewed yet")
+
+
+def notification_text(notification) -> str:
+    """A notification in the reader's language: dates as dd/mm/yyyy, statuses by their label."""
+    params = dict(notification.params or {})
+    if "due" in params:
+        params["due"] = format_date(date.fromisoformat(params["due"]), "dd/MM/yyyy")
+    for key in ("old", "new"):
+        if key in params:
+            params[key] = translated().TASK_STATUSES.get(params[key], params[key])
+    template = NOTIFICATIONS.get(notification.kind)
+    return str(template) % params if template is not None else notification.kind

@@ -80,6 +80,7 @@ def init_templating(app: Flask) -> None:
         unit_of=unit_of,
         labels=LabelsProxy(),
         status_text=labels.status_text,
+        notification_text=labels.notification_text,
         current_locale=lambda: str(get_locale()),
     )
 

@@ -4,6 +4,7 @@ from app.models.assignments import Assignment
 from app.models.audit import AuditLog
 from app.models.catalogues import PovertyCause, SupportNeed
 from app.models.households import Household, Member, household_causes, household_needs
+from app.models.notifications import Notification
 from app.models.reviews import ReviewRecord, review_deprivations
 from app.models.standards import Indicator, PovertyStandard
 from app.models.tasks import SupportTask, TaskEvidence, TaskNote, TaskType, task_type_causes
@@ -20,6 +21,7 @@ __all__ = [
     "Indicator",
     "LoginThrottle",
     "Member",
+    "Notification",
     "Organisation",
     "PovertyCause",
     "PovertyStandard",

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AdminUnit, Organisation, User
-from app.services import audit, auth, scope
+from app.services import audit, auth, notifications, scope
 from app.services.households import Page, RegistryError
 from app.services.reference import set_paths
 from app.services.text import fold
@@ -97,6 +97,7 @@ def set_user_active(admin: User, user: User, active: bool, *, ip: str | None) ->
         user.active = active
         if not active:
             auth.revoke_user_sessions(user)
+            notifications.user_deactivated(admin, user)  # their households are orphaned now
         audit.record("deactivate" if not active else "reactivate", actor=admin, ip=ip, obj=user)
     return user
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Assignment, Household, Organisation, User
 from app.models.users import Role
-from app.services import audit, clock, scope
+from app.services import audit, clock, notifications, scope
 from app.services.households import RegistryError
 
 ASSIGNERS = frozenset({Role.STAFF, Role.ADMIN})
@@ -66,6 +66,7 @@ def assign_households(
     }
     reason = (reason or "").strip() or None
     result = AssignResult()
+    changed = []
     today, now = clock.today(), audit.utcnow()
     for household in households:
         current = active.get(household.id)
@@ -100,7 +101,9 @@ def assign_households(
         after = {"organisation_id": organisation.id, "officer_id": officer_id}
         changes = audit.diff(before, after) | ({"handover_reason": [None, reason]} if current else {})
         audit.record("assign", actor=user, ip=ip, obj=household, changes=changes)
+        changed.append(household)
     db.session.flush()
+    notifications.households_assigned(user, officer_id, changed)
     return result
 
 

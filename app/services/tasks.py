@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import Household, Organisation, PovertyCause, User
 from app.models.tasks import OPEN_STATUSES, OutcomeKind, SupportTask, TaskNote, TaskStatus, TaskType
 from app.models.users import Role
-from app.services import audit, clock, responsibility, scope
+from app.services import audit, clock, notifications, responsibility, scope
 from app.services.households import Page, RegistryError
 from app.services.queries import count_if
 
@@ -141,6 +141,7 @@ def change_status(
     after = {key: getattr(task, key) for key in before}
     _flush_or_stale()
     audit.record("status", actor=user, ip=ip, obj=task, changes=audit.diff(before, after))
+    notifications.status_changed(user, task, before["status"], to)
     return task
 
 
@@ -218,6 +219,7 @@ def create_task(user: User, household: Household, data: dict, *, ip: str | None 
     db.session.flush()
     changes = audit.diff({}, {f: getattr(task, f) for f in TASK_FIELDS})
     audit.record("create", actor=user, ip=ip, obj=task, changes=changes)
+    notifications.task_assigned(user, task)
     return task
 
 

@@ -7,5 +7,7 @@ Cron fields use the scheduler process's local time: run it with
 from rq import cron
 
 from app.tasks.maintenance import purge_sessions
+from app.tasks.notifications import deadline_reminders
 
 cron.register(purge_sessions, "default", cron="15 2 * * *", name="purge_sessions")
+cron.register(deadline_reminders, "default", cron="0 6 * * *", name="deadline_reminders")

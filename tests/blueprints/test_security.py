@@ -90,8 +90,8 @@ def test_personal_data_is_never_cached(world, login_as, url):
         assert "public" not in directives
 
 
-#: GET routes that answer with a file or JSON, not a page (tested where they are defined)
-FILE_ENDPOINTS = ("static", "main.healthz", "tasks.evidence_file")
+#: GET routes that answer with a file, JSON or a redirect, not a page (tested where they are defined)
+FILE_ENDPOINTS = ("static", "main.healthz", "tasks.evidence_file", "notifications.open_")
 
 
 def _html_get_cases():

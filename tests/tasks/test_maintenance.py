@@ -72,4 +72,29 @@ def test_the_schedule_registers_every_periodic_job():
     import app.tasks.schedule  # noqa: F401  (registers on import)
 
     names = {entry["name"] for entry in cron._job_data_registry}
-    assert "purge_sessions" in names
+    assert {"purge_sessions", "deadline_reminders"} <= names
+
+
+def test_deadline_reminders_run_in_a_real_worker(app, db):
+    from datetime import date
+
+    from app.models import Notification
+    from app.tasks.notifications import deadline_reminders
+    from tests.factories import build_world, make_task
+
+    world = build_world()
+    make_task(
+        world.households.duc, world.organisations.a, officer=world.users.supervisor_a, due=date(2000, 1, 1)
+    )
+    db.session.commit()
+    queue_name = f"test-{uuid.uuid4().hex[:8]}"
+    job = get_queue(queue_name).enqueue(deadline_reminders)
+
+    result = run_worker(app, queue_name)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    job.refresh()
+    assert job.get_status() == "finished", result.stdout[-3000:]
+    assert job.return_value() == 1
+    db.session.expire_all()
+    assert db.session.scalars(select(Notification.kind)).all() == ["task_overdue"]
