@@ -809,3 +809,14 @@ def test_nothing_selected_says_so(world, login_as):
     response = login_as(world.users.staff).get("/households/assign")
     assert response.status_code == 200 and "Hãy chọn ít nhất một hộ." in response.text
     assert '<form class="card"' not in response.text  # nothing to assign: no form
+
+
+def test_the_household_page_shows_its_history(world, db, login_as):
+    client = login_as(world.users.staff_a)
+    duc = world.households.duc
+    data = {"id": [duc.id], "organisation_id": world.organisations.a.id}
+    assert client.post_form("/households/assign", data).status_code == 302
+
+    history = parse(client.get(f"/households/{duc.id}")).by_id("history")
+
+    assert "staff.a" in history.text and "đã phân công" in history.text.lower()

@@ -270,3 +270,10 @@ def test_the_household_page_shows_its_tasks_and_the_exit_path(world, db, login_a
     assert any("Thiếu vốn sản xuất" in s and "chưa có hỗ trợ" in s for s in steps)
     credit_link = f"/tasks/new/{household.id}?type={task_type('CREDIT').id}"
     assert credit_link in [a.attrs.get("href") for a in section.find_all("a")]
+
+
+def test_the_task_list_filters_by_officer(world, db, login_as, tasks):
+    tasks["soon"].officer_id = world.users.supervisor_a.id
+    db.session.commit()
+    response = login_as(world.users.staff).get(f"/tasks?officer={world.users.supervisor_a.id}")
+    assert _row_ids(response) == [f"task-{tasks['soon'].id}"]

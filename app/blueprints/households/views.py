@@ -28,7 +28,7 @@ from app.extensions import db
 from app.htmx import vary_on_htmx, wants_fragment
 from app.models import Household, Member, PovertyCause, SupportNeed
 from app.permissions import EDITORS, require_role
-from app.services import clock, responsibility, scope
+from app.services import audit_log, clock, responsibility, scope
 from app.services import households as registry
 from app.services import tasks as task_service
 from app.services.profile import household_profile
@@ -243,6 +243,7 @@ def detail(household_id: int):
         profile=profile,
         member_form=MemberForm(formdata=None),
         tasks=task_service.household_tasks(current_user, household),
+        history=audit_log.history(current_user, "households", household.id),
         exit_path=task_service.exit_path(household, deprivations),
         counters="",
         **row_context(clock.today()),

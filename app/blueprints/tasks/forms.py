@@ -22,6 +22,7 @@ class TaskFilterForm(FlaskForm):
         _l("Commune / village"), coerce=_optional_int, validators=[Optional()], validate_choice=False
     )
     type = SelectField(_l("Support"), coerce=_optional_int, validators=[Optional()], validate_choice=False)
+    officer = SelectField(_l("Officer"), coerce=_optional_int, validators=[Optional()], validate_choice=False)
     status = SelectField(_l("Status"), validators=[Optional()])
     due = SelectField(_l("Deadline"), validators=[Optional()])
     group = SelectField(_l("Group by"), validators=[Optional()])

@@ -55,6 +55,8 @@ def _filter_choices(form: TaskFilterForm) -> None:
     ]
     types = db.session.scalars(select(TaskType).where(TaskType.active).order_by(TaskType.sort_order))
     form.type.choices = [("", _("All types"))] + [(t.id, t.name_vi) for t in types]
+    officers = tasks.assignable(current_user)[1]
+    form.officer.choices = [("", _("All officers"))] + [(u.id, u.full_name) for u in officers]
 
 
 def _filter_from(form: TaskFilterForm, *, mine: bool) -> tasks.TaskFilter:
@@ -68,6 +70,7 @@ def _filter_from(form: TaskFilterForm, *, mine: bool) -> tasks.TaskFilter:
         unit_id=value(form.unit),
         status=value(form.status),
         type_id=value(form.type),
+        officer_id=value(form.officer),
         overdue=value(form.due) == "overdue",
         due_soon=value(form.due) == "soon",
         mine=mine,
