@@ -51,7 +51,7 @@ def assign_households(
         raise RegistryError("organisation_id", "assign_not_allowed")
     organisation = organisation_in_scope(user, organisation_id)
     officer = officer_in_scope(user, officer_id)
-    households = _households(user, household_ids)
+    households = households_in_scope(user, household_ids)
     if officer is not None:
         reach = scope.unit_index().family(officer.scope_unit_id)
         if any(h.unit_id not in reach for h in households):
@@ -132,7 +132,8 @@ def officer_in_scope(user: User, officer_id: int | None) -> User | None:
     return officer
 
 
-def _households(user: User, household_ids: Iterable[int]) -> list[Household]:
+def households_in_scope(user: User, household_ids: Iterable[int]) -> list[Household]:
+    """The households of ``household_ids``, by code; RegistryError if none or one is outside scope."""
     ids = sorted({int(i) for i in household_ids})
     if not ids:
         raise RegistryError("households", "no_household_selected")

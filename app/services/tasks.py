@@ -14,7 +14,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
-from app.models import Household, Organisation, PovertyCause, User
+from app.models import Assignment, Household, Organisation, PovertyCause, User
 from app.models.tasks import OPEN_STATUSES, OutcomeKind, SupportTask, TaskNote, TaskStatus, TaskType
 from app.models.users import Role
 from app.services import audit, clock, notifications, responsibility, scope
@@ -221,6 +221,35 @@ def create_task(user: User, household: Household, data: dict, *, ip: str | None 
     audit.record("create", actor=user, ip=ip, obj=task, changes=changes)
     notifications.task_assigned(user, task)
     return task
+
+
+def create_tasks_for(
+    user: User, household_ids: list[int], data: dict, *, follow_assignment: bool = True, ip: str | None = None
+) -> list[SupportTask]:
+    """The same task for many households at once (e.g. a health-insurance card for every poor
+    household of a commune). With ``follow_assignment``, each task goes to the organisation and
+    officer that follow its household, and to ``data``'s for a household nobody follows.
+    All or nothing: one refusal and no task is created."""
+    try:
+        households = responsibility.households_in_scope(user, household_ids)
+    except RegistryError as error:
+        raise TaskError(error.field, str(error)) from error
+    active = {}
+    if follow_assignment:
+        rows = db.session.scalars(
+            select(Assignment).where(
+                Assignment.household_id.in_([h.id for h in households]), Assignment.end_date.is_(None)
+            )
+        )
+        active = {a.household_id: a for a in rows}
+    created = []
+    for household in households:
+        assignment = active.get(household.id)
+        own = data
+        if assignment is not None:
+            own = data | {"organisation_id": assignment.organisation_id, "officer_id": assignment.officer_id}
+        created.append(create_task(user, household, own | {"member_id": None}, ip=ip))
+    return created
 
 
 # -- the exit path ---------------------------------------------------------------------------------

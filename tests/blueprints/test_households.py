@@ -820,3 +820,34 @@ def test_the_household_page_shows_its_history(world, db, login_as):
     history = parse(client.get(f"/households/{duc.id}")).by_id("history")
 
     assert "staff.a" in history.text and "đã phân công" in history.text.lower()
+
+
+def test_a_task_for_each_selected_household_goes_to_whoever_follows_it(world, db, login_as):
+    from app.models import SupportTask
+    from tests.factories import make_assignment, task_type
+
+    make_assignment(world.households.duc, world.organisations.a, world.users.supervisor_a)
+    db.session.commit()
+    client = login_as(world.users.staff_a)
+    ids = [world.households.duc.id, world.households.lan.id]
+    kind = task_type("HEALTH_CARD")
+
+    refused = client.post_form(
+        "/households/tasks", {"id": ids, "task_type_id": kind.id, "follow_assignment": "y"}
+    )
+    assert refused.status_code == 422  # Lan has nobody and no organisation was chosen
+    assert db.session.scalars(select(SupportTask)).all() == []
+
+    data = {
+        "id": ids,
+        "task_type_id": kind.id,
+        "follow_assignment": "y",
+        "organisation_id": world.organisations.a.id,
+    }
+    done = client.post_form("/households/tasks", data)
+
+    assert done.status_code == 302
+    made = {t.household_id: t for t in db.session.scalars(select(SupportTask))}
+    assert made[world.households.duc.id].officer_id == world.users.supervisor_a.id
+    assert made[world.households.lan.id].officer_id is None
+    assert {t.title for t in made.values()} == {kind.name_vi}

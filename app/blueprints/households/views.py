@@ -23,10 +23,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import labels
 from app.blueprints.households.forms import AssignForm, HouseholdFilterForm, HouseholdForm, MemberForm
 from app.blueprints.households.rows import household_rows
+from app.blueprints.tasks.forms import BulkTaskForm
 from app.blueprints.tasks.views import row_context
 from app.extensions import db
 from app.htmx import vary_on_htmx, wants_fragment
-from app.models import Household, Member, PovertyCause, SupportNeed
+from app.models import Household, Member, PovertyCause, SupportNeed, TaskType
 from app.permissions import EDITORS, require_role
 from app.services import audit_log, clock, responsibility, scope
 from app.services import households as registry
@@ -166,6 +167,44 @@ def assign():
     return render_template(
         "households/assign.html", form=form, ids=ids, preview=preview, error=error, back=_back_to(ids)
     ), status
+
+
+@bp.route("/tasks", methods=["GET", "POST"])
+@require_role(*EDITORS)
+def bulk_tasks():
+    """One support task for each household ticked on the list or matching its filter."""
+    ids, error = _selection()
+    form = BulkTaskForm()
+    if request.method == "GET":
+        form.follow_assignment.data = True
+    organisations, officers = task_service.assignable(current_user)
+    types = db.session.scalars(select(TaskType).where(TaskType.active).order_by(TaskType.sort_order))
+    form.task_type_id.choices = [("", _("Choose a type of support"))] + [(t.id, t.name_vi) for t in types]
+    form.organisation_id.choices = [("", "—")] + [(o.id, o.name) for o in organisations]
+    form.officer_id.choices = [("", "—")] + [(u.id, f"{u.full_name} ({u.username})") for u in officers]
+    if error is None and form.validate_on_submit():
+        try:
+            created = task_service.create_tasks_for(
+                current_user,
+                ids,
+                form.data,
+                follow_assignment=form.follow_assignment.data,
+                ip=request.remote_addr,
+            )
+        except task_service.TaskError as failure:
+            db.session.rollback()
+            target = getattr(form, failure.field, None)
+            if target is None:
+                error = labels.MESSAGES[str(failure)]
+            else:
+                target.errors.append(labels.MESSAGES[str(failure)])
+        else:
+            db.session.commit()
+            flash(_("%(n)s tasks created.", n=len(created)), "success")
+            return redirect(_back_to(ids))
+    status = 422 if form.is_submitted() else 200
+    context = {"form": form, "ids": ids, "preview": _preview(ids), "error": error, "back": _back_to(ids)}
+    return render_template("households/bulk_tasks.html", **context), status
 
 
 def _selection() -> tuple[list[int], str | None]:

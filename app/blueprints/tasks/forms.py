@@ -2,7 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app import labels
@@ -86,6 +94,24 @@ class TaskForm(FlaskForm):
         coerce=_optional_int,
         validators=[DataRequired()],
         validate_choice=False,
+    )
+    officer_id = SelectField(
+        _l("Officer"), coerce=_optional_int, validators=[Optional()], validate_choice=False
+    )
+    start_date = DateField(_l("Start date"), validators=[Optional()])
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+
+
+class BulkTaskForm(FlaskForm):
+    """One task for each selected household."""
+
+    task_type_id = SelectField(
+        _l("Support"), coerce=_optional_int, validators=[DataRequired()], validate_choice=False
+    )
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
+    follow_assignment = BooleanField(_l("Give each task to whoever follows its household"), default=True)
+    organisation_id = SelectField(
+        _l("Responsible organisation"), coerce=_optional_int, validators=[Optional()], validate_choice=False
     )
     officer_id = SelectField(
         _l("Officer"), coerce=_optional_int, validators=[Optional()], validate_choice=False
