@@ -277,3 +277,13 @@ def test_the_task_list_filters_by_officer(world, db, login_as, tasks):
     db.session.commit()
     response = login_as(world.users.staff).get(f"/tasks?officer={world.users.supervisor_a.id}")
     assert _row_ids(response) == [f"task-{tasks['soon'].id}"]
+
+
+def test_the_notes_dialog_shows_the_task_history(world, db, login_as, tasks):
+    client, task = login_as(world.users.supervisor_a), tasks["overdue"]
+    assert _status(client, task, "in_progress").status_code == 200
+
+    dialog = parse(client.htmx_get(f"/tasks/{task.id}/notes", target="modal"))
+
+    history = " ".join(dialog.find_all("details")[0].text.split())
+    assert "supervisor.a" in history and "status: planned → in_progress" in history, history

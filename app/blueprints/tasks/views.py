@@ -26,7 +26,7 @@ from app.htmx import is_htmx, vary_on_htmx, wants_fragment
 from app.models import TaskType
 from app.models.tasks import OutcomeKind, SupportTask, TaskStatus
 from app.permissions import EDITORS, require_role
-from app.services import clock, evidence, scope, tasks
+from app.services import audit_log, clock, evidence, scope, tasks
 from app.services import households as registry
 from app.services.profile import household_profile
 
@@ -265,6 +265,7 @@ def notes(task_id: int):
         "task": task,
         "form": form,
         "added": added,
+        "history": audit_log.history(current_user, "support_tasks", task.id),
         "oob_row": added and is_htmx(),  # the row's note count, out of band
         "counters": _counters_of_page(),
     }
@@ -301,6 +302,7 @@ def add_evidence(task_id: int):
         "task": tasks.load_task(current_user, task_id),
         "form": NoteForm(formdata=None),
         "file_error": message,
+        "history": audit_log.history(current_user, "support_tasks", task_id),
         "oob_row": False,
         "counters": _counters_of_page(),
     }
