@@ -1,5 +1,6 @@
 """The household registry: list with active search, detail, edit, members inline."""
 
+from collections.abc import Callable
 from functools import partial
 
 from flask import (
@@ -23,11 +24,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import labels
 from app.blueprints.households.forms import AssignForm, HouseholdFilterForm, HouseholdForm, MemberForm
 from app.blueprints.households.rows import household_rows
-from app.blueprints.tasks.forms import BulkTaskForm
+from app.blueprints.tasks.forms import BulkTaskForm, fill_responsibility_choices, task_type_choices
 from app.blueprints.tasks.views import row_context
 from app.extensions import db
 from app.htmx import vary_on_htmx, wants_fragment
-from app.models import Household, Member, PovertyCause, SupportNeed, TaskType
+from app.models import Household, Member, PovertyCause, SupportNeed
 from app.permissions import EDITORS, require_role
 from app.services import audit_log, clock, responsibility, scope
 from app.services import households as registry
@@ -136,37 +137,20 @@ def assign():
     match the list's filter (``all=1`` and the filter's arguments); a handover needs a reason."""
     ids, error = _selection()
     form = AssignForm()
-    organisations, officers = task_service.assignable(current_user)
-    form.organisation_id.choices = [("", _("Choose an organisation"))] + [
-        (o.id, o.name) for o in organisations
-    ]
-    form.officer_id.choices = [("", "—")] + [(u.id, f"{u.full_name} ({u.username})") for u in officers]
-    if error is None and form.validate_on_submit():
-        try:
-            result = responsibility.assign_households(
-                current_user,
-                ids,
-                form.organisation_id.data,
-                form.officer_id.data,
-                reason=form.reason.data,
-                ip=request.remote_addr,
-            )
-        except registry.RegistryError as failure:
-            db.session.rollback()
-            target = getattr(form, failure.field, None)
-            if target is None:
-                error = labels.MESSAGES[str(failure)]
-            else:
-                target.errors.append(labels.MESSAGES[str(failure)])
-        else:
-            db.session.commit()
-            flash(_assign_message(result), "success")
-            return redirect(_back_to(ids))
-    preview = _preview(ids)
-    status = 422 if form.is_submitted() else 200  # a GET shows what is wrong with the selection
-    return render_template(
-        "households/assign.html", form=form, ids=ids, preview=preview, error=error, back=_back_to(ids)
-    ), status
+    fill_responsibility_choices(form, current_user, _("Choose an organisation"))
+
+    def action() -> str:
+        result = responsibility.assign_households(
+            current_user,
+            ids,
+            form.organisation_id.data,
+            form.officer_id.data,
+            reason=form.reason.data,
+            ip=request.remote_addr,
+        )
+        return _assign_message(result)
+
+    return _on_selection("households/assign.html", form, ids, error, action)
 
 
 @bp.route("/tasks", methods=["GET", "POST"])
@@ -177,21 +161,30 @@ def bulk_tasks():
     form = BulkTaskForm()
     if request.method == "GET":
         form.follow_assignment.data = True
-    organisations, officers = task_service.assignable(current_user)
-    types = db.session.scalars(select(TaskType).where(TaskType.active).order_by(TaskType.sort_order))
-    form.task_type_id.choices = [("", _("Choose a type of support"))] + [(t.id, t.name_vi) for t in types]
-    form.organisation_id.choices = [("", "—")] + [(o.id, o.name) for o in organisations]
-    form.officer_id.choices = [("", "—")] + [(u.id, f"{u.full_name} ({u.username})") for u in officers]
+    form.task_type_id.choices = task_type_choices(_("Choose a type of support"))
+    fill_responsibility_choices(form, current_user, "—")
+
+    def action() -> str:
+        created = task_service.create_tasks_for(
+            current_user,
+            ids,
+            form.data,
+            follow_assignment=form.follow_assignment.data,
+            ip=request.remote_addr,
+        )
+        return _("%(n)s tasks created.", n=len(created))
+
+    return _on_selection("households/bulk_tasks.html", form, ids, error, action)
+
+
+def _on_selection(template: str, form, ids: list[int], error: str | None, action: Callable[[], str]):
+    """An action on selected households: on a valid submission run ``action`` (it returns the
+    message to flash), commit and go back to the list; a refusal lands on its field, or above the
+    form when it is about the selection; nothing is written then."""
     if error is None and form.validate_on_submit():
         try:
-            created = task_service.create_tasks_for(
-                current_user,
-                ids,
-                form.data,
-                follow_assignment=form.follow_assignment.data,
-                ip=request.remote_addr,
-            )
-        except task_service.TaskError as failure:
+            message = action()
+        except registry.RegistryError as failure:  # TaskError is one too
             db.session.rollback()
             target = getattr(form, failure.field, None)
             if target is None:
@@ -200,11 +193,11 @@ def bulk_tasks():
                 target.errors.append(labels.MESSAGES[str(failure)])
         else:
             db.session.commit()
-            flash(_("%(n)s tasks created.", n=len(created)), "success")
+            flash(message, "success")
             return redirect(_back_to(ids))
-    status = 422 if form.is_submitted() else 200
+    status = 422 if form.is_submitted() else 200  # a GET shows what is wrong with the selection
     context = {"form": form, "ids": ids, "preview": _preview(ids), "error": error, "back": _back_to(ids)}
-    return render_template("households/bulk_tasks.html", **context), status
+    return render_template(template, **context), status
 
 
 def _selection() -> tuple[list[int], str | None]:

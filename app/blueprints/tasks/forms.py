@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,6 +15,23 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app import labels
+from app.extensions import db
+from app.models import TaskType
+from app.services import tasks
+
+
+def task_type_choices(blank: str) -> list[tuple]:
+    """The active task types, after a blank choice."""
+    types = db.session.scalars(select(TaskType).where(TaskType.active).order_by(TaskType.sort_order))
+    return [("", blank)] + [(t.id, t.name_vi) for t in types]
+
+
+def fill_responsibility_choices(form, user, organisation_blank: str) -> None:
+    """The organisations and officers of the user's area, for a form's ``organisation_id`` and
+    ``officer_id`` (a task, a bulk task, an assignment)."""
+    organisations, officers = tasks.assignable(user)
+    form.organisation_id.choices = [("", organisation_blank)] + [(o.id, o.name) for o in organisations]
+    form.officer_id.choices = [("", "—")] + [(u.id, f"{u.full_name} ({u.username})") for u in officers]
 
 
 def _optional_int(value):

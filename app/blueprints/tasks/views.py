@@ -17,28 +17,25 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app import labels
-from app.blueprints.tasks.forms import NoteForm, StatusForm, TaskFilterForm, TaskForm
+from app.blueprints.tasks.forms import (
+    NoteForm,
+    StatusForm,
+    TaskFilterForm,
+    TaskForm,
+    fill_responsibility_choices,
+    task_type_choices,
+)
 from app.extensions import db
 from app.htmx import is_htmx, vary_on_htmx, wants_fragment
-from app.models import TaskType
-from app.models.tasks import OutcomeKind, SupportTask, TaskStatus
+from app.models.tasks import SupportTask
 from app.permissions import EDITORS, require_role
 from app.services import audit_log, clock, evidence, scope, tasks
 from app.services import households as registry
 from app.services.profile import household_profile
 
 bp = Blueprint("tasks", __name__)
-
-#: Outcome fields a "done" asks for, by the task type's outcome kind
-OUTCOME_INPUTS = {
-    OutcomeKind.AMOUNT: ("outcome_amount", "outcome_fund_source"),
-    OutcomeKind.JOB: ("outcome_employer",),
-    OutcomeKind.CARD: ("outcome_card_number",),
-    OutcomeKind.TEXT: (),
-}
 
 
 #: Refusals of a status change, and their HTTP status (anything else asks for a missing field)
@@ -53,8 +50,7 @@ def _filter_choices(form: TaskFilterForm) -> None:
     form.unit.choices = [("", _("All communes"))] + [
         (u.id, u.name) for u in scope.current_units_in_scope(current_user, ("commune", "town", "ward"))
     ]
-    types = db.session.scalars(select(TaskType).where(TaskType.active).order_by(TaskType.sort_order))
-    form.type.choices = [("", _("All types"))] + [(t.id, t.name_vi) for t in types]
+    form.type.choices = task_type_choices(_("All types"))
     officers = tasks.assignable(current_user)[1]
     form.officer.choices = [("", _("All officers"))] + [(u.id, u.full_name) for u in officers]
 
@@ -133,7 +129,10 @@ def _render_row(
         "task": task,
         "form": form,
         "asking": asking,
-        "outcome_inputs": OUTCOME_INPUTS[task.task_type.outcome_kind],
+        # what "done" asks for besides the free-text result, which the row always offers
+        "outcome_inputs": [
+            f for f in tasks.OUTCOME_FIELDS[task.task_type.outcome_kind] if f != "outcome_text"
+        ],
         "counts": tasks.task_counts(current_user, today, mine=counters == "mine") if counters else None,
         "counters": counters,
     }
@@ -164,16 +163,11 @@ def new(household_id: int):
 
 
 def _task_choices(form: TaskForm, household) -> None:
-    organisations, officers = tasks.assignable(current_user)
-    types = db.session.scalars(select(TaskType).where(TaskType.active).order_by(TaskType.sort_order))
-    form.task_type_id.choices = [("", _("Choose a type of support"))] + [(t.id, t.name_vi) for t in types]
+    form.task_type_id.choices = task_type_choices(_("Choose a type of support"))
     form.member_id.choices = [("", _("The whole household"))] + [
         (m.id, m.full_name) for m in household.members
     ]
-    form.organisation_id.choices = [("", _("Choose an organisation"))] + [
-        (o.id, o.name) for o in organisations
-    ]
-    form.officer_id.choices = [("", "—")] + [(u.id, f"{u.full_name} ({u.username})") for u in officers]
+    fill_responsibility_choices(form, current_user, _("Choose an organisation"))
 
 
 def _task_defaults(form: TaskForm, household, type_id: int | None) -> None:
@@ -327,8 +321,3 @@ def task_due_state(task: SupportTask, today: date) -> str:
     if task.is_overdue(today):
         return "overdue"
     return "soon" if task.is_due_soon(today, tasks.DUE_SOON_DAYS) else ""
-
-
-@bp.app_template_global()
-def task_statuses() -> type[TaskStatus]:
-    return TaskStatus
