@@ -11,6 +11,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.config.from_object(config_class)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set; see README.md, Configuration")
+    if app.config.get("SMTP_SECURITY", "none") not in ("starttls", "ssl", "none"):
+        raise RuntimeError("SMTP_SECURITY must be starttls, ssl or none; see README.md, Configuration")
     from app.services.clock import parse_today
 
     app.config["TODAY"] = app.config.get("TODAY") or parse_today(app.config.get("APP_TODAY"))

@@ -38,6 +38,18 @@ class Config:
     #: rendered list pages kept per process (app/pagecache.py); 0 turns the cache off
     PAGE_CACHE_SIZE: int = int(os.environ.get("PAGE_CACHE_SIZE", "512"))
 
+    #: the address pages are served at, for links in e-mails (the e-mail digest)
+    APP_BASE_URL: str = os.environ.get("APP_BASE_URL", "http://127.0.0.1:5000")
+    #: the daily e-mail digest of unread notifications (app/services/digest.py); off when empty
+    SMTP_HOST: str | None = os.environ.get("SMTP_HOST") or None
+    SMTP_PORT: int = int(os.environ.get("SMTP_PORT", "587"))
+    #: "starttls" (upgrade a plain connection), "ssl" (TLS from the start, port 465) or "none"
+    SMTP_SECURITY: str = os.environ.get("SMTP_SECURITY", "starttls").strip().lower()
+    SMTP_USERNAME: str | None = os.environ.get("SMTP_USERNAME") or None
+    SMTP_PASSWORD: str | None = os.environ.get("SMTP_PASSWORD") or None
+    SMTP_FROM: str = os.environ.get("SMTP_FROM", "GiamNgheo <no-reply@localhost>")
+    SMTP_TIMEOUT: float = float(os.environ.get("SMTP_TIMEOUT", "30"))
+
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -51,3 +63,4 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = True
+    SMTP_HOST = None  # tests that send mail start their own SMTP server and name it

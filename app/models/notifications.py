@@ -11,7 +11,7 @@ from app.extensions import db
 class Notification(db.Model):
     """One message for one user. ``kind`` and ``params`` are rendered in the reader's language
     when shown (app/labels.py NOTIFICATIONS); ``dedupe_key`` keeps a daily job from saying the
-    same thing twice."""
+    same thing twice; ``emailed_at`` keeps the e-mail digest from sending it twice."""
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at", "created_at"),)
@@ -24,3 +24,5 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    #: when the e-mail digest carried it (app/services/digest.py); never e-mailed twice
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -67,6 +67,8 @@ class User(UserMixin, db.Model):
     scope_unit_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(5), default="vi")
+    #: where the daily digest of unread notifications goes (only when SMTP_* is configured)
+    email: Mapped[str | None] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 

@@ -12,7 +12,16 @@ from app.services.households import Page, RegistryError
 from app.services.reference import set_paths
 from app.services.text import fold
 
-USER_FIELDS = ("username", "full_name", "role", "organisation_id", "scope_unit_id", "locale", "active")
+USER_FIELDS = (
+    "username",
+    "full_name",
+    "email",
+    "role",
+    "organisation_id",
+    "scope_unit_id",
+    "locale",
+    "active",
+)
 ORGANISATION_FIELDS = ("name", "kind", "unit_id", "active")
 UNIT_FIELDS = ("code", "name", "kind", "parent_id", "valid_from", "valid_to", "successor_id", "note")
 
@@ -47,6 +56,10 @@ def _check_user_refs(admin: User, data: dict) -> None:
             raise RegistryError("organisation_id", "organisation_out_of_scope")
 
 
+def _email(data: dict) -> str | None:
+    return (data.get("email") or "").strip().lower() or None
+
+
 def create_user(admin: User, data: dict, *, ip: str | None) -> User:
     """Create a user; ``data['password']`` is hashed. Raises RegistryError."""
     username = data["username"].strip().lower()
@@ -56,6 +69,7 @@ def create_user(admin: User, data: dict, *, ip: str | None) -> User:
     user = User(
         username=username,
         full_name=data["full_name"].strip(),
+        email=_email(data),
         role=data["role"],
         organisation_id=data.get("organisation_id") or None,
         scope_unit_id=data["scope_unit_id"],
@@ -71,12 +85,13 @@ def create_user(admin: User, data: dict, *, ip: str | None) -> User:
 
 
 def update_user(admin: User, user: User, data: dict, *, ip: str | None) -> User:
-    """Change name, role, organisation, scope or language of a user in scope."""
+    """Change name, e-mail, role, organisation, scope or language of a user in scope."""
     _check_user_refs(admin, data)
     if user.id == admin.id and data["role"] != "admin":
         raise RegistryError("role", "own_admin_role")
     before = _snapshot(user, USER_FIELDS)
     user.full_name = data["full_name"].strip()
+    user.email = _email(data)
     user.role = data["role"]
     user.organisation_id = data.get("organisation_id") or None
     user.scope_unit_id = data["scope_unit_id"]

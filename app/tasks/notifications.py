@@ -1,7 +1,7 @@
-"""Daily notification job: deadline reminders (registered in app.tasks.schedule)."""
+"""Daily notification jobs: deadline reminders and the e-mail digest (registered in app.tasks.schedule)."""
 
 from app.extensions import db
-from app.services import notifications
+from app.services import digest, notifications
 
 
 def deadline_reminders() -> int:
@@ -9,3 +9,8 @@ def deadline_reminders() -> int:
     added = notifications.deadline_reminders()
     db.session.commit()
     return added
+
+
+def email_digest() -> int:
+    """E-mail each user their unread notifications not yet e-mailed (only when SMTP_HOST is set)."""
+    return digest.send_digests()

@@ -28,6 +28,7 @@ def _user_form(world, **changes) -> dict:
     data = {
         "username": "can.bo.moi",
         "full_name": "Cán Bộ Mới",
+        "email": " Can.Bo.Moi@BachThong.gov.vn ",
         "role": "staff",
         "organisation_id": "",
         "scope_unit_id": str(world.commune_a.id),
@@ -107,6 +108,7 @@ def test_admin_creates_a_user_who_can_log_in(world, db, login_as, new_client):
     assert location_path(response) == "/admin/users"
     user = db.session.scalars(select(User).where(User.username == "can.bo.moi")).one()
     assert (user.role, user.scope_unit_id, user.active) == ("staff", world.commune_a.id, True)
+    assert user.email == "can.bo.moi@bachthong.gov.vn"  # trimmed and lower-cased
     assert user.password_hash != "mat khau rat dai 1"
     assert db.session.scalars(
         select(AuditLog).where(AuditLog.action == "create", AuditLog.object_id == user.id)
@@ -124,8 +126,18 @@ def test_admin_creates_a_user_who_can_log_in(world, db, login_as, new_client):
         ({"username": "có dấu"}, "username"),
         ({"full_name": ""}, "full_name"),
         ({"scope_unit_id": "999999"}, "scope_unit_id"),
+        ({"email": "khong-phai-thu"}, "email"),
     ],
-    ids=["duplicate", "duplicate-case", "short-password", "mismatch", "bad-username", "no-name", "bad-scope"],
+    ids=[
+        "duplicate",
+        "duplicate-case",
+        "short-password",
+        "mismatch",
+        "bad-username",
+        "no-name",
+        "bad-scope",
+        "bad-email",
+    ],
 )
 def test_user_validation_answers_422(world, db, login_as, changes, field):
     before = db.session.scalars(select(User.id)).all()

@@ -16,12 +16,13 @@ from tests.conftest import ROOT
 from tests.factories import make_unit, make_user
 
 
-def run_worker(app, queue: str) -> subprocess.CompletedProcess:
+def run_worker(app, queue: str, **extra_env: str) -> subprocess.CompletedProcess:
     """``python worker.py --burst <queue>`` in its own process, on the test database."""
     env = os.environ | {
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "REDIS_URL": app.config["REDIS_URL"],
         "SECRET_KEY": "test-secret",
+        **extra_env,
     }
     return subprocess.run(
         [sys.executable, str(ROOT / "worker.py"), "--burst", queue],
@@ -72,7 +73,7 @@ def test_the_schedule_registers_every_periodic_job():
     import app.tasks.schedule  # noqa: F401  (registers on import)
 
     names = {entry["name"] for entry in cron._job_data_registry}
-    assert {"purge_sessions", "deadline_reminders"} <= names
+    assert {"purge_sessions", "deadline_reminders", "email_digest"} <= names
 
 
 def test_deadline_reminders_run_in_a_real_worker(app, db):

@@ -16,6 +16,8 @@ from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange
 from app import labels
 from app.services.audit_log import OBJECT_TYPES
 
+EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
 
 def optional_int(value):
     return int(value) if value not in (None, "", "None") else None
@@ -31,6 +33,15 @@ class UserForm(FlaskForm):
         ],
     )
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(min=2, max=120)])
+    email = StringField(
+        _l("E-mail"),
+        filters=[lambda value: value.strip() if value else value],
+        validators=[
+            Optional(),
+            Length(max=254),
+            Regexp(EMAIL_RE, message=_l("Enter an e-mail address like ten@bachthong.gov.vn.")),
+        ],
+    )
     role = SelectField(_l("Role"), choices=list(labels.ROLES.items()))
     organisation_id = SelectField(_l("Organisation"), coerce=optional_int, validators=[Optional()])
     scope_unit_id = SelectField(_l("Area (scope)"), coerce=int, validators=[DataRequired()])
