@@ -41,6 +41,15 @@ NOTIFICATIONS = {
     "status_changed": _l("Household %(code)s: “%(title)s” moved from %(old)s to %(new)s."),
     "user_deactivated": _l("%(name)s (%(username)s) was deactivated: %(n)s household(s) need a new officer."),
 }
+FOLLOWED = {
+    "assigned": _l("Assigned"),
+    "unassigned": _l("Unassigned"),
+    "orphaned": _l("Orphaned (handover due)"),
+}
+MEMBER_GAPS = {
+    "no_health_card": _l("A member has no health-insurance card"),
+    "dropped_out": _l("A member dropped out of school"),
+}
 KINDS = {"preliminary": _l("Preliminary"), "official": _l("Official")}
 TRANSITIONS = {
     "continuing_poor": _l("Still poor"),

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, false, func, or_, select
 
 from app.extensions import db
 from app.models import Assignment, Household, User
@@ -46,6 +46,14 @@ LEVEL_KINDS: dict[str, tuple[str, ...]] = {
     Level.COMMUNE: tuple(COMMUNE_LEVEL_KINDS),
     Level.VILLAGE: (UnitKind.VILLAGE,),
 }
+
+
+class Category(StrEnum):
+    """Who follows a household (see the module docstring)."""
+
+    ASSIGNED = "assigned"
+    UNASSIGNED = "unassigned"
+    ORPHANED = "orphaned"
 
 
 @dataclass
@@ -98,6 +106,37 @@ def _category(index: scope.UnitIndex, unit_id: int, has_assignment, officer_acti
     if not officer_active or unit_id not in index.family(officer_unit_id):
         return "orphaned"
     return "assigned"
+
+
+def category_clause(category: str):
+    """A WHERE condition on ``Household``: the households in ``category``, by the rule the
+    counts use, so that a figure of the coverage view and the list it links to agree.
+
+    The officer's scope test is written out per scope unit that officers of active assignments
+    have (a few hundred at most): ``scope_unit_id = s AND unit_id IN family(s)``.
+
+    :raises ValueError: for an unknown category.
+    """
+    category = Category(category)
+    active = select(Assignment.id).where(
+        Assignment.household_id == Household.id, Assignment.end_date.is_(None)
+    )
+    if category is Category.UNASSIGNED:
+        return ~active.exists()
+    index = scope.unit_index()
+    officer_units = db.session.scalars(
+        select(User.scope_unit_id)
+        .join(Assignment, Assignment.officer_id == User.id)
+        .where(Assignment.end_date.is_(None))
+        .distinct()
+    ).all()
+    in_officer_scope = or_(
+        false(),
+        *(and_(User.scope_unit_id == s, Household.unit_id.in_(index.family(s))) for s in officer_units),
+    )
+    orphan = and_(Assignment.officer_id.is_not(None), or_(~User.active, ~in_officer_scope))
+    followed = active.outerjoin(User, User.id == Assignment.officer_id)
+    return followed.where(orphan if category is Category.ORPHANED else ~orphan).exists()
 
 
 def _tallies(user: User, unit_ids: AbstractSet[int]) -> list[_Tally]:

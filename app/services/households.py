@@ -20,7 +20,7 @@ from app.models import (
 )
 from app.models.households import Relation
 from app.models.versions import REGISTRY
-from app.services import audit, clock, scope
+from app.services import audit, clock, coverage, scope
 from app.services.text import fold, search_terms
 
 CITIZEN_ID_RE = re.compile(r"[0-9]{12}")
@@ -63,6 +63,10 @@ class HouseholdFilter:
     cause_id: int | None = None
     criterion: str | None = None
     area: str | None = None
+    #: who follows it: assigned, unassigned or orphaned (app.services.coverage)
+    followed: str | None = None
+    #: a member needs something: a key of MEMBER_GAPS
+    gap: str | None = None
     sort: str = ""
     page: int = 1
     per_page: int = 25
@@ -90,6 +94,13 @@ class Page:
         return min(self.total, self.page * self.per_page)
 
 
+#: what a member may lack, as a condition on Member (the household list's "member needs" filter)
+MEMBER_GAPS = {
+    "no_health_card": lambda: or_(Member.health_insurance_card.is_(None), Member.health_insurance_card == ""),
+    "dropped_out": lambda: Member.schooling == "dropped_out",
+}
+
+
 def _conditions(user: User, flt: HouseholdFilter) -> list:
     """The WHERE conditions of ``flt`` within the user's scope."""
     unit_ids = scope.scope_unit_ids(user)
@@ -108,6 +119,11 @@ def _conditions(user: User, flt: HouseholdFilter) -> list:
     if flt.cause_id:
         causes = select(household_causes.c.household_id).where(household_causes.c.cause_id == flt.cause_id)
         conditions.append(Household.id.in_(causes))
+    if flt.followed:
+        conditions.append(coverage.category_clause(flt.followed))
+    if flt.gap:
+        members = select(Member.household_id).where(MEMBER_GAPS[flt.gap]())
+        conditions.append(Household.id.in_(members))
     return conditions
 
 

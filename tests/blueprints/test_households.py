@@ -851,3 +851,49 @@ def test_a_task_for_each_selected_household_goes_to_whoever_follows_it(world, db
     assert made[world.households.duc.id].officer_id == world.users.supervisor_a.id
     assert made[world.households.lan.id].officer_id is None
     assert {t.title for t in made.values()} == {kind.name_vi}
+
+
+def test_health_cards_for_every_poor_household_whose_members_lack_one(world, db, login_as):
+    """The issue's example: filter the poor households of a commune with a member without a card,
+    then one task each for all that match."""
+    from app.models import SupportTask
+    from tests.factories import make_household, make_review, task_type
+
+    carded = make_household(world.village_a2, "Ma Văn Thẻ", code="A-0009")
+    carded.members[0].health_insurance_card = "HN4060612345678"
+    make_review(carded, 2019, "poor")
+    db.session.commit()
+    client = login_as(world.users.staff)
+    query = f"status=poor&unit={world.commune_a.id}&gap=no_health_card"
+
+    listed = parse(client.get(f"/households?{query}"))
+    assert {td.text.strip() for td in listed.find_all("td", class_="code")} == {"A-0001"}  # not A-0009
+
+    data = {"task_type_id": task_type("HEALTH_CARD").id, "organisation_id": world.organisations.a.id}
+    done = client.post_form(f"/households/tasks?all=1&{query}", data)
+
+    assert done.status_code == 302
+    assert db.session.scalars(select(SupportTask.household_id)).all() == [world.households.duc.id]
+
+
+def test_lists_filtered_by_who_follows_or_member_needs_are_never_stale(world, db, login_as):
+    """Those filters read assignments and members, which the registry version does not cover,
+    so the page cache must not keep them."""
+    from tests.factories import make_assignment
+
+    client = login_as(world.users.staff)
+
+    def codes(query: str) -> set[str]:
+        return {
+            td.text.strip() for td in parse(client.get(f"/households?{query}")).find_all("td", class_="code")
+        }
+
+    assert codes("followed=unassigned") == {"A-0001", "A-0002", "B-0001"}
+    assert codes("gap=no_health_card") == {"A-0001", "A-0002", "B-0001"}
+    make_assignment(world.households.duc, world.organisations.a, world.users.supervisor_a)
+    world.households.pao.members[0].health_insurance_card = "HN4060699999999"
+    db.session.commit()
+
+    assert codes("followed=unassigned") == {"A-0002", "B-0001"}
+    assert codes("followed=assigned") == {"A-0001"}
+    assert codes("gap=no_health_card") == {"A-0001", "A-0002"}

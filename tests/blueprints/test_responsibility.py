@@ -87,12 +87,33 @@ def test_each_count_links_to_the_households_of_its_unit_and_status(world, login_
     doc = parse(login_as(world.users.manager).get("/responsibility/coverage"))
 
     def links(unit) -> set:
-        return {("/households", (("status", s), ("unit", str(unit.id)))) for s in ("poor", "near_poor")}
+        found = set()
+        for status in ("poor", "near_poor"):
+            found.add(("/households", (("status", status), ("unit", str(unit.id)))))
+            for category in ("assigned", "orphaned", "unassigned"):
+                query = (("followed", category), ("status", status), ("unit", str(unit.id)))
+                found.add(("/households", query))
+        return found
 
     assert _links(_row(doc, world.commune_a.id)) == links(world.commune_a)
     assert _links(_row(doc, world.district.id)) == links(world.district)
     counts = [a for a in _row(doc, world.commune_b.id).find_all("a") if a.attrs.get("data-figure")]
     assert len(counts) == 8  # total, assigned, unassigned and orphaned of each status
+
+
+def test_a_count_opens_the_list_of_exactly_those_households(world, login_as, followed):
+    client = login_as(world.users.manager)
+    doc = parse(client.get("/responsibility/coverage"))
+    (link,) = [
+        a for a in _row(doc, world.district.id).find_all("a") if a.attrs["data-figure"] == "poor-orphaned"
+    ]
+
+    listed = parse(client.get(link.attrs["href"]))
+
+    codes = {td.text.strip() for td in listed.find_all("td", class_="code")}
+    assert codes == {"A-0003"}  # Lục Văn Mất, whose officer was deactivated
+    chosen = [o.attrs["value"] for o in listed.by_id("followed").find_all("option") if "selected" in o.attrs]
+    assert chosen == ["orphaned"]
 
 
 def test_a_commune_links_to_its_villages_and_back(world, login_as, followed):

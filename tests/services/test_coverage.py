@@ -12,7 +12,8 @@ from sqlalchemy import event
 
 from app.extensions import db as _db
 from app.services import scope
-from app.services.coverage import Coverage, coverage, coverage_by_unit
+from app.services.coverage import Category, Coverage, coverage, coverage_by_unit
+from app.services.households import HouseholdFilter, search_households
 from tests.factories import day, make_assignment, make_household, make_review, make_unit, make_user
 
 
@@ -78,6 +79,46 @@ def test_an_officer_moved_out_of_the_households_scope_orphans_them(world, people
     officer.scope_unit_id = world.village_a1.id  # a village of the same commune, not the household's
     _db.session.flush()
     assert coverage(world.users.staff_a, commune_a).poor.orphaned == 1
+
+
+def _listed(user, unit: scope.Unit) -> dict[str, Coverage]:
+    """What the household list shows, filtered by unit, status and who follows them, as counts."""
+    listed = {status: Coverage() for status in ("poor", "near_poor")}
+    for status, counts in listed.items():
+        for category in Category:
+            flt = HouseholdFilter(unit_id=unit.id, status=status, followed=category, per_page=100)
+            setattr(counts, category, search_households(user, flt).total)
+    return listed
+
+
+def _agree(user, unit: scope.Unit) -> None:
+    """The list filtered by category finds exactly the households coverage counts."""
+    counted = coverage(user, unit)
+    assert _listed(user, unit) == {"poor": counted.poor, "near_poor": counted.near_poor}
+
+
+def test_the_household_list_filter_agrees_with_the_counts(world, people, merged):
+    moving = make_user("staff", world.commune_a, "moving.a")
+    gone = make_user("staff", world.commune_a, "gone.a")
+    make_assignment(_household(world.village_a2, "Hà Văn Chuyển"), people.org_a, moving)
+    make_assignment(_household(world.village_a1, "Lục Văn Mất", "near_poor"), people.org_a, gone)
+    make_assignment(_household(merged.xv, "Triệu Văn Cũ"), people.org_a, merged.user_y)  # merged: assigned
+    _household(merged.yv, "Triệu Thị Mới")
+    district = _unit(world, "district")
+    _agree(world.users.staff, district)
+    moving.scope_unit_id = world.commune_b.id
+    gone.active = False
+    _db.session.flush()
+    counted = coverage(world.users.staff, district)
+    assert (counted.poor.orphaned, counted.near_poor.orphaned) == (1, 1)
+    _agree(world.users.staff, district)
+    _agree(world.users.staff_a, _unit(world, "commune_a"))
+    _agree(merged.user_y, scope.unit_index().units[merged.y.id])
+
+
+def test_an_unknown_category_is_refused(world):
+    with pytest.raises(ValueError):
+        search_households(world.users.staff, HouseholdFilter(followed="everyone"))
 
 
 def test_an_ended_assignment_leaves_the_household_unassigned(world, people):

@@ -34,6 +34,14 @@ class HouseholdFilterForm(FlaskForm):
     )
     criterion = SelectField(_l("Criterion"), validators=[Optional()])
     area = SelectField(_l("Area"), validators=[Optional()])
+    followed = SelectField(
+        _l("Followed"), choices=[("", _l("All"))] + list(labels.FOLLOWED.items()), validators=[Optional()]
+    )
+    gap = SelectField(
+        _l("Member needs"),
+        choices=[("", _l("All"))] + list(labels.MEMBER_GAPS.items()),
+        validators=[Optional()],
+    )
     sort = SelectField(_l("Sort by"), validators=[Optional()])
     page = IntegerField(validators=[Optional(), NumberRange(min=1)])
 

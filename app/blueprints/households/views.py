@@ -81,6 +81,8 @@ def _filter_from(form: HouseholdFilterForm) -> registry.HouseholdFilter:
         cause_id=value(form.cause),
         criterion=value(form.criterion),
         area=value(form.area),
+        followed=value(form.followed),
+        gap=value(form.gap),
         sort=value(form.sort) or "",
         page=value(form.page) or 1,
         per_page=current_app.config["HOUSEHOLDS_PER_PAGE"],
@@ -100,9 +102,14 @@ def index():
     return vary_on_htmx(make_response(render_template("households/index.html", content=html)))
 
 
+#: filters that read tables the registry version does not cover (assignments, users, members):
+#: a list filtered by them is rendered afresh every time
+UNCACHED_FILTERS = ("followed", "gap")
+
+
 def _list_cache_key(fragment: bool) -> tuple | None:
     version = registry.registry_version()
-    if version is None:
+    if version is None or any(request.args.get(name) for name in UNCACHED_FILTERS):
         return None
     return (
         "households.index",
