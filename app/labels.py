@@ -41,6 +41,12 @@ NOTIFICATIONS = {
     "status_changed": _l("Household %(code)s: “%(title)s” moved from %(old)s to %(new)s."),
     "user_deactivated": _l("%(name)s (%(username)s) was deactivated: %(n)s household(s) need a new officer."),
 }
+OUTCOME_KINDS = {
+    "amount": _l("Amount in đồng and fund source"),
+    "job": _l("Job found (employer)"),
+    "card": _l("Card number issued"),
+    "text": _l("Written result only"),
+}
 FOLLOWED = {
     "assigned": _l("Assigned"),
     "unassigned": _l("Unassigned"),
@@ -97,6 +103,9 @@ ORGANISATION_KINDS = {
 }
 MESSAGES = {
     "village_out_of_scope": _l("Choose a village inside your area."),
+    "task_type_code_taken": _l("Another task type already has this code."),
+    "unknown_indicator": _l("Choose indicators from the list."),
+    "unknown_cause": _l("Choose causes from the list."),
     "village_not_current": _l("This village no longer exists; choose a current one."),
     "code_taken": _l("Another household already has this code."),
     "citizen_id_format": _l("A citizen ID has exactly 12 digits."),

@@ -1,4 +1,4 @@
-"""Administration: users, organisations and administrative units."""
+"""Administration: users, organisations, administrative units and the task catalogue."""
 
 import secrets
 from datetime import date
@@ -6,7 +6,16 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AdminUnit, Organisation, User
+from app.models import (
+    AdminUnit,
+    Indicator,
+    Organisation,
+    PovertyCause,
+    PovertyStandard,
+    SupportTask,
+    TaskType,
+    User,
+)
 from app.services import audit, auth, notifications, scope
 from app.services.households import Page, RegistryError
 from app.services.reference import set_paths
@@ -23,6 +32,18 @@ USER_FIELDS = (
     "active",
 )
 ORGANISATION_FIELDS = ("name", "kind", "unit_id", "active")
+TASK_TYPE_FIELDS = (
+    "code",
+    "name_vi",
+    "name_en",
+    "indicator_codes",
+    "causes",
+    "programme_project",
+    "default_duration_days",
+    "outcome_kind",
+    "sort_order",
+    "active",
+)
 UNIT_FIELDS = ("code", "name", "kind", "parent_id", "valid_from", "valid_to", "successor_id", "note")
 
 
@@ -182,3 +203,72 @@ def save_unit(admin: User, unit: AdminUnit | None, data: dict, *, ip: str | None
     changes = audit.diff(before, _snapshot(unit, UNIT_FIELDS))
     audit.record("create" if not before else "update", actor=admin, ip=ip, obj=unit, changes=changes or None)
     return unit
+
+
+# -- the task catalogue --------------------------------------------------------------------------
+
+
+def indicator_choices() -> list[tuple[str, str]]:
+    """Every deprivation indicator code of the standards, named as in the latest standard that
+    has it (the codes are shared across standards: HEALTH_INSURANCE is one of both)."""
+    rows = db.session.execute(
+        select(Indicator.code, Indicator.name)
+        .join(PovertyStandard, PovertyStandard.id == Indicator.standard_id)
+        .order_by(PovertyStandard.year_from, Indicator.sort_order)
+    )
+    names: dict[str, str] = {}
+    for code, name in rows:
+        names[code] = name
+    return list(names.items())
+
+
+def _task_type_snapshot(task_type: TaskType) -> dict:
+    """The audited fields; the causes by their codes."""
+    snapshot = _snapshot(task_type, [f for f in TASK_TYPE_FIELDS if f != "causes"])
+    snapshot["causes"] = " ".join(c.code for c in task_type.causes)
+    return snapshot
+
+
+def save_task_type(admin: User, task_type: TaskType | None, data: dict, *, ip: str | None) -> TaskType:
+    """Create a task type, or change one (its code stays). Raises RegistryError.
+
+    Tasks already created keep their type; a type made inactive is no longer offered.
+    """
+    known = [code for code, _ in indicator_choices()]
+    if set(data["indicator_codes"]) - set(known):
+        raise RegistryError("indicator_codes", "unknown_indicator")
+    causes = db.session.scalars(
+        select(PovertyCause).where(PovertyCause.id.in_(data["cause_ids"])).order_by(PovertyCause.sort_order)
+    ).all()
+    if len(causes) != len(set(data["cause_ids"])):
+        raise RegistryError("cause_ids", "unknown_cause")
+    before = _task_type_snapshot(task_type) if task_type else {}
+    if task_type is None:
+        code = data["code"].strip().upper()
+        if db.session.scalar(select(func.count(TaskType.id)).where(TaskType.code == code)):
+            raise RegistryError("code", "task_type_code_taken")
+        task_type = TaskType(code=code)
+        db.session.add(task_type)
+    task_type.name_vi = data["name_vi"].strip()
+    task_type.name_en = data["name_en"].strip()
+    task_type.indicator_codes = " ".join(c for c in known if c in data["indicator_codes"])
+    task_type.causes = list(causes)
+    task_type.programme_project = data["programme_project"].strip()
+    task_type.default_duration_days = data["default_duration_days"]
+    task_type.outcome_kind = data["outcome_kind"]
+    task_type.sort_order = data.get("sort_order") or 0
+    task_type.active = bool(data.get("active"))
+    db.session.flush()
+    changes = audit.diff(before, _task_type_snapshot(task_type))
+    if changes:
+        action = "update" if before else "create"
+        audit.record(action, actor=admin, ip=ip, obj=task_type, changes=changes)
+    return task_type
+
+
+def task_types_in_use() -> dict[int, int]:
+    """How many tasks each task type has (types without tasks are absent)."""
+    rows = db.session.execute(
+        select(SupportTask.task_type_id, func.count()).group_by(SupportTask.task_type_id)
+    )
+    return {type_id: n for type_id, n in rows}

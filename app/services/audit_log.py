@@ -23,6 +23,7 @@ OBJECT_TYPES = (
     "users",
     "organisations",
     "admin_units",
+    "task_types",
 )
 HISTORY_LIMIT = 200
 NEWEST_FIRST = (AuditLog.at.desc(), AuditLog.id.desc())

@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
 
 from app import labels
+from app.forms import MultiCheckboxField
 from app.services.audit_log import OBJECT_TYPES
 
 EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -62,6 +63,43 @@ class OrganisationForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=list(labels.ORGANISATION_KINDS.items()))
     unit_id = SelectField(_l("Unit"), coerce=int, validators=[DataRequired()])
     active = BooleanField(_l("Active"), default=True)
+
+
+class TaskTypeForm(FlaskForm):
+    """A kind of support in the task catalogue; the indicator and cause choices are set by the view."""
+
+    code = StringField(
+        _l("Type code"),
+        filters=[lambda value: value.strip().upper() if value else value],
+        validators=[
+            DataRequired(),
+            Length(min=2, max=32),
+            Regexp(r"^[A-Z0-9_]+$", message=_l("Use capital letters, digits and _ only, e.g. HEALTH_CARD.")),
+        ],
+    )
+    name_vi = StringField(_l("Name (Vietnamese)"), validators=[DataRequired(), Length(min=2, max=200)])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(min=2, max=200)])
+    indicator_codes = MultiCheckboxField(_l("Deprivation indicators it addresses"))
+    cause_ids = MultiCheckboxField(_l("Causes of poverty it addresses"), coerce=int)
+    programme_project = StringField(_l("Programme project"), validators=[DataRequired(), Length(max=200)])
+    default_duration_days = IntegerField(
+        _l("Default duration (days)"),
+        default=30,
+        validators=[DataRequired(), NumberRange(min=1, max=730, message=_l("Between 1 and 730 days."))],
+    )
+    outcome_kind = SelectField(_l("Outcome recorded when done"), choices=list(labels.OUTCOME_KINDS.items()))
+    sort_order = IntegerField(
+        _l("Position in lists"), default=0, validators=[Optional(), NumberRange(min=0, max=9999)]
+    )
+    active = BooleanField(_l("Offered for new tasks"), default=True)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not (self.indicator_codes.data or self.cause_ids.data):
+            message = _l("Choose at least one indicator or cause: suggestions are made from them.")
+            self.indicator_codes.errors = [*self.indicator_codes.errors, message]
+            return False
+        return valid
 
 
 class UnitForm(FlaskForm):

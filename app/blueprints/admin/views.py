@@ -1,14 +1,23 @@
-"""Administration: users, organisations, administrative units and the audit log."""
+"""Administration: users, organisations, administrative units, the task catalogue and the audit log."""
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app import labels
-from app.blueprints.admin.forms import AuditFilterForm, NewUserForm, OrganisationForm, UnitForm, UserForm
+from app.blueprints.admin.forms import (
+    AuditFilterForm,
+    NewUserForm,
+    OrganisationForm,
+    TaskTypeForm,
+    UnitForm,
+    UserForm,
+)
 from app.extensions import db
 from app.htmx import vary_on_htmx, wants_fragment
-from app.models import AdminUnit, Organisation, User
+from app.models import AdminUnit, Organisation, PovertyCause, TaskType, User
 from app.permissions import require_role
 from app.services import admin as admin_service
 from app.services import audit_log, scope
@@ -181,6 +190,45 @@ def unit_form(unit_id: int | None = None):
             flash(_("Unit saved."), "success")
             return redirect(url_for("admin.units"))
     return render_template("admin/unit_form.html", form=form, unit=unit), 422 if form.is_submitted() else 200
+
+
+@bp.route("/task-types")
+@require_role("admin")
+def task_types():
+    """The task catalogue: every kind of support, what it addresses, its project and duration."""
+    rows = db.session.scalars(
+        select(TaskType).options(selectinload(TaskType.causes)).order_by(TaskType.sort_order, TaskType.code)
+    ).all()
+    indicators = dict(admin_service.indicator_choices())
+    used = admin_service.task_types_in_use()
+    return render_template("admin/task_types.html", task_types=rows, indicators=indicators, used=used)
+
+
+@bp.route("/task-types/new", methods=["GET", "POST"])
+@bp.route("/task-types/<int:type_id>/edit", methods=["GET", "POST"])
+@require_role("admin")
+def task_type_form(type_id: int | None = None):
+    task_type = db.get_or_404(TaskType, type_id) if type_id else None
+    form = TaskTypeForm(obj=task_type)
+    if task_type is not None:
+        form.code.data = task_type.code  # the code never changes
+        if not form.is_submitted():
+            form.indicator_codes.data = task_type.indicators
+            form.cause_ids.data = [c.id for c in task_type.causes]
+    form.indicator_codes.choices = admin_service.indicator_choices()
+    causes = db.session.scalars(select(PovertyCause).order_by(PovertyCause.sort_order))
+    form.cause_ids.choices = [(c.id, c.name_vi) for c in causes]
+    if form.validate_on_submit():
+        try:
+            admin_service.save_task_type(current_user, task_type, form.data, ip=_ip())
+        except RegistryError as error:
+            _error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Task type saved."), "success")
+            return redirect(url_for("admin.task_types"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/task_type_form.html", form=form, task_type=task_type), status
 
 
 @bp.route("/audit")
