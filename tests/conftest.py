@@ -273,7 +273,11 @@ def login_as(app):
 def demo_app(tmp_path_factory, redis_url):
     from app.services.demo import AS_OF, build_demo, demo_password
 
-    application = make_test_app(database_url("demo", tmp_path_factory.mktemp("demo")), redis_url)
+    application = make_test_app(
+        database_url("demo", tmp_path_factory.mktemp("demo")),
+        redis_url,
+        STORAGE_DIR=str(tmp_path_factory.mktemp("demo-storage")),
+    )
     application.test_client_class = Client
     with application.app_context():
         build_demo()

@@ -13,6 +13,7 @@ from app.models import (
     AuditLog,
     Household,
     Indicator,
+    Notification,
     Organisation,
     PovertyCause,
     PovertyStandard,
@@ -387,3 +388,34 @@ def test_camgiang_staff_sees_only_cam_giang(demo_client, demo_app):
         )
     assert listed == expected == body["households"]
     assert client.get("/api/v1/stats?unit=063&year=2019").status_code == 404
+
+
+def test_officers_find_the_morning_deadline_reminders(demo_ctx):
+    """The seed runs the daily reminder job as of the demo's day: one reminder per open task of an
+    officer that is overdue or due within 3 days, and none for any other task."""
+    today = demo.AS_OF
+    due = db.session.execute(
+        select(SupportTask.id, SupportTask.officer_id, SupportTask.due_date).where(
+            SupportTask.status.in_(list(OPEN_STATUSES)),
+            SupportTask.officer_id.is_not(None),
+            SupportTask.due_date <= today + timedelta(days=3),
+            _seeded(SupportTask),
+        )
+    ).all()
+    reminders = db.session.execute(
+        select(
+            Notification.kind, Notification.user_id, Notification.dedupe_key, Notification.created_at
+        ).where(Notification.kind.in_(["task_overdue", "task_due_soon"]))
+    ).all()
+    assert {at for *_, at in reminders} == {datetime(2020, 3, 19, 23, 0)}  # 06:00 in Hà Nội, UTC
+    reminders = [row[:3] for row in reminders]
+    by_task = {int(key.split(":")[1]): (kind, user_id) for kind, user_id, key in reminders}
+    expected = {
+        task_id: ("task_overdue" if due_date < today else "task_due_soon", officer_id)
+        for task_id, officer_id, due_date in due
+    }
+    seeded = set(db.session.scalars(select(SupportTask.id).where(_seeded(SupportTask))))
+    assert {k: v for k, v in by_task.items() if k in seeded} == expected
+    assert len(expected) > 100
+    camgiang = db.session.scalars(select(User).where(User.username == "supervisor.camgiang")).one()
+    assert sum(1 for _, user_id in by_task.values() if user_id == camgiang.id) > 0

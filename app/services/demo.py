@@ -22,9 +22,9 @@ result it records: the figures come from :func:`classify`, not beside it.
 import os
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -34,6 +34,7 @@ from app.models import (
     Household,
     Indicator,
     Member,
+    Notification,
     Organisation,
     PovertyCause,
     PovertyStandard,
@@ -47,7 +48,7 @@ from app.models import (
     household_needs,
     review_deprivations,
 )
-from app.services import reference
+from app.services import notifications, reference
 from app.services.audit import utcnow
 from app.services.classification import Lines, classify
 from app.services.households import search_document
@@ -933,6 +934,15 @@ class DemoBuilder:
         db.session.flush()
         tasks, notes = DemoTasks(random.Random(f"tasks-{self.seed}"), self.units).run()
         self.log.append(f"support tasks added: {tasks}, notes: {notes}")
+        # the daily reminder job, as it ran at 06:00 (UTC+7) on the morning of the demo's day
+        reminders = notifications.deadline_reminders(today=AS_OF)
+        ran_at = datetime.combine(AS_OF, time(6)) - timedelta(hours=7)
+        db.session.execute(
+            update(Notification)
+            .where(Notification.kind.in_(notifications.REMINDERS))
+            .values(created_at=ran_at)
+        )
+        self.log.append(f"deadline reminders: {reminders}")
 
     def assignments(self, plans: list[Plan], household_ids: list[int]) -> None:
         """About 95 % of poor and 70 % of near-poor households followed by a commune officer."""

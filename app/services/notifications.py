@@ -6,7 +6,7 @@ when shown (``labels.NOTIFICATIONS``). A user never gets a notification of their
 """
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -135,9 +135,10 @@ def user_deactivated(actor: User, user: User) -> None:
     notify(targets, "user_deactivated", params, link="/responsibility/coverage", actor=actor)
 
 
-def deadline_reminders() -> int:
-    """Open tasks due within 3 days, and open tasks past due: each said once to its officer."""
-    today = clock.today()
+def deadline_reminders(today: date | None = None) -> int:
+    """Open tasks due within 3 days, and open tasks past due: each said once to its officer.
+    ``today`` defaults to the application's (app/services/clock.py)."""
+    today = today or clock.today()
     soon = today + timedelta(days=DUE_SOON_DAYS)
     rows = db.session.execute(
         select(

@@ -22,6 +22,14 @@ OUTCOME = {
 }
 
 
+# a 1×1 PNG: checked by its content, as any upload is
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2219bc0000000"
+    "0049454e44ae426082"
+)
+
+
 def counter(page, name: str) -> int:
     text = page.locator(f'#task-counters [data-counter="{name}"]').inner_text()
     return int(re.sub(r"\D", "", text))
@@ -67,10 +75,26 @@ def test_a_supervisor_finishes_a_task_inline_and_adds_a_note(page, console, logi
     dialog.get_by_role("button", name="Thêm ghi chú").click()
     expect(dialog.locator("ol.notes li").first).to_contain_text("Đã đến nhà bàn giao, hộ ký nhận.")
     expect(page.locator(f"#{row_id}").get_by_role("link", name=f"Ghi chú ({before + 1})")).to_be_attached()
+    # evidence: a photo of the signed receipt, attached in the same dialog
+    dialog.locator("#evidence-file").set_input_files(
+        {"name": "bien-ban-ban-giao.png", "mimeType": "image/png", "buffer": PNG}
+    )
+    dialog.get_by_role("button", name="Đính kèm", exact=True).click()
+    expect(dialog.locator("ul.files li")).to_contain_text("bien-ban-ban-giao.png")
     screenshot(page, "tasks-note-dialog.png")
     dialog.locator("button[data-close-dialog]").last.click()
     expect(dialog).to_be_hidden()
 
     assert page.evaluate(f"{MARKER} === 'still here'"), "the page was reloaded"
     screenshot(page, "tasks-supervisor.png")
+
+    # this morning's deadline reminders wait in the notification centre
+    bell = page.locator("#bell")
+    expect(bell.locator("[data-unread]")).to_be_visible()
+    bell.click()
+    expect(page.locator("main h1")).to_have_text("Thông báo")
+    expect(page.locator("ul.notifications li.unread").first).to_contain_text(
+        re.compile(r"Quá hạn|Sắp đến hạn")
+    )
+    screenshot(page, "notifications-supervisor.png")
     console.assert_clean()
