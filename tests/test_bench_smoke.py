@@ -1,24 +1,41 @@
 """The bench builder (bench/build.py) makes a registry the app would have made: a tiny one here."""
 
 from collections import Counter
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.models import AdminUnit, Household, Member, PovertyStandard, ReviewRecord, User, review_deprivations
+from app.models import (
+    AdminUnit,
+    Assignment,
+    Household,
+    Member,
+    PovertyStandard,
+    ReviewRecord,
+    SupportTask,
+    TaskNote,
+    User,
+    review_deprivations,
+)
+from app.services import tasks as task_service
 from app.services.classification import Lines, classify
+from app.services.demo import AS_OF
 from app.services.households import rebuild_search_text
 from app.services.reviews import status_from
 from bench.build import RegistryBuilder
+from bench.load import Response
+from bench.tasks import StatusFeed
 
 HOUSEHOLDS = 300
+TASKS = 150  # of the ~210 the demo's generator would give 300 households
 
 
 @pytest.fixture
 def built(db):
-    report = RegistryBuilder(HOUSEHOLDS, districts=2, seed=7).run()
+    report = RegistryBuilder(HOUSEHOLDS, tasks=TASKS, districts=2, seed=7).run()
     return report, db
 
 
@@ -83,3 +100,62 @@ def test_managers_scope(built):
     assert by_name["manager"].scope_unit.kind == "province"
     assert by_name["manager.district"].scope_unit.code == "063"
     assert by_name["staff.camgiang"].scope_unit.code == "02008"
+
+
+def test_tasks_counts_and_statuses(built):
+    report, db = built
+    statuses = Counter(db.session.scalars(select(SupportTask.status)))
+    assert sum(statuses.values()) == report.tasks
+    assert 0.7 * TASKS <= report.tasks <= 1.3 * TASKS
+    assert set(statuses) == {"planned", "in_progress", "done", "blocked", "cancelled"}
+    assert db.session.scalar(select(func.count(TaskNote.id))) == report.notes > 0
+    open_tasks = [t for t in db.session.scalars(select(SupportTask)) if t.is_open]
+    assert any(t.is_overdue(AS_OF) for t in open_tasks)
+    assert any(t.is_due_soon(AS_OF) for t in open_tasks)
+    assert any(t.due_date > AS_OF + timedelta(days=7) for t in open_tasks)
+
+
+def test_every_task_is_its_households_officers(built):
+    _, db = built
+    followed = {
+        a.household_id: a for a in db.session.scalars(select(Assignment).where(Assignment.end_date.is_(None)))
+    }
+    units = {u.id: u for u in db.session.scalars(select(AdminUnit))}
+    for task in db.session.scalars(select(SupportTask)):
+        assignment = followed[task.household_id]
+        assert (task.officer_id, task.organisation_id) == (assignment.officer_id, assignment.organisation_id)
+        assert task.officer.role == "supervisor"
+        assert task.officer.scope_unit_id == units[task.household.unit_id].parent_id
+        assert task.household.status in ("poor", "near_poor")
+        assert task.member_id is None or task.member.household_id == task.household_id
+        assert all(note.created_at >= task.created_at for note in task.notes)
+
+
+def test_supervisor_has_my_tasks(built):
+    _, db = built
+    supervisor = db.session.scalars(select(User).where(User.username == "supervisor.camgiang")).one()
+    assert supervisor.role == "supervisor"
+    page = task_service.search_tasks(supervisor, task_service.TaskFilter(mine=True), AS_OF)
+    assert page.total > 0
+
+
+def _row(task_id: int, status: str, version: int) -> Response:
+    body = (
+        f'<tr id="task-{task_id}"><td><span class="badge badge-task-{status}">x</span></td>'
+        f'<td><input type="hidden" name="version" value="{version}"></td></tr>'
+    )
+    return Response(200, body.encode(), None)
+
+
+def test_status_feed_moves_each_task_from_its_last_version():
+    feed = StatusFeed([(1, "planned", 3), (2, "blocked", 1)], "token", "http://x/tasks/mine", seed=1)
+    first, second = feed.take(), feed.take()
+    assert (first.method, first.path) == ("POST", "/tasks/1/status")
+    assert "version=3" in first.body and "status=in_progress" in first.body and "reason" not in first.body
+    assert first.headers["HX-Target"] == "task-1" and first.headers["X-CSRFToken"] == "token"
+    feed.settle(first, _row(1, "in_progress", 4))
+    feed.settle(second, Response(409, b"", None))  # no row: the task leaves the cycle
+    third = feed.take()
+    assert third.path == "/tasks/1/status"
+    assert "version=4" in third.body and "status=blocked" in third.body and "reason=" in third.body
+    assert feed.failures == {409: 1} and not feed.idle

@@ -7,8 +7,20 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 
+from app import labels
 from app.extensions import db
-from app.models import Assignment, AuditLog, Household, Member, SupportTask, TaskEvidence, TaskNote, User
+from app.models import (
+    Assignment,
+    AuditLog,
+    Household,
+    Member,
+    Organisation,
+    SupportTask,
+    TaskEvidence,
+    TaskNote,
+    TaskType,
+    User,
+)
 from app.services import scope
 from app.services.households import Page
 
@@ -162,3 +174,58 @@ def history(user: User, object_type: str, object_id: int) -> list[AuditLog]:
     else:
         raise ValueError(f"no history for {object_type}")
     return list(db.session.scalars(select(AuditLog).where(rows).order_by(*NEWEST_FIRST).limit(HISTORY_LIMIT)))
+
+
+# -- showing a row -------------------------------------------------------------------------------
+
+#: fields holding the id of a record, and the column that names it
+NAMED_BY = {
+    "officer_id": User.full_name,
+    "organisation_id": Organisation.name,
+    "task_type_id": TaskType.name_vi,
+}
+UNIT_ID_FIELDS = ("unit_id", "scope_unit_id", "parent_id", "successor_id")
+#: fields holding a code, and the label table (app/labels.py) that names it
+CODE_TABLES = {
+    "status": ("TASK_STATUSES", "STATUSES"),
+    "role": ("ROLES",),
+    "area": ("AREAS",),
+    "relation": ("RELATIONS",),
+    "sex": ("SEXES",),
+    "schooling": ("SCHOOLING",),
+    "kind": ("ORGANISATION_KINDS", "UNIT_KINDS"),
+    "outcome_kind": ("OUTCOME_KINDS",),
+}
+
+
+def _values(rows: list[AuditLog], field: str) -> set:
+    found = set()
+    for row in rows:
+        change = (row.changes or {}).get(field)
+        values = change if isinstance(change, list) else [change]
+        found.update(v for v in values if isinstance(v, int) and not isinstance(v, bool))
+    return found
+
+
+def value_names(rows: list[AuditLog]) -> dict[tuple[str, object], str]:
+    """The readable name of each id and code the rows' changes hold, keyed by (field, value):
+    an officer's name for ``officer_id``, a unit's for ``unit_id``, a label for a status. One
+    query per kind of record for the whole page; ids no longer found keep their number."""
+    names: dict[tuple[str, object], str] = {}
+    for field, column in NAMED_BY.items():
+        ids = _values(rows, field)
+        if ids:
+            model = column.class_
+            for id_, name in db.session.execute(select(model.id, column).where(model.id.in_(ids))):
+                names[(field, id_)] = name
+    index = scope.unit_index()
+    for field in UNIT_ID_FIELDS:
+        for id_ in _values(rows, field):
+            if id_ in index.units:
+                names[(field, id_)] = index.units[id_].name
+    tables = labels.translated()
+    for field, table_names in CODE_TABLES.items():
+        for table_name in table_names:
+            for code, label in getattr(tables, table_name).items():
+                names.setdefault((field, code), label)
+    return names

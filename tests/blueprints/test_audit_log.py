@@ -76,7 +76,7 @@ def test_the_page_lists_the_rows_newest_first_with_their_changes(world, db, logi
     assert len(rows) >= 2  # and the admin's own login
     task_row, household_row = [r for r in rows if "staff.a" in r]
     assert "10.0.0.8" in task_row and "#5" in task_row
-    assert "10.0.0.7" in household_row and "phone: — → 0987" in household_row
+    assert "10.0.0.7" in household_row and "Số điện thoại: — → 0987" in household_row
     link = doc.by_id("audit-results").find_all("a", href=f"/households/{world.households.duc.id}")
     assert link and link[0].text == f"#{world.households.duc.id}"
     assert not doc.by_id("audit-results").find_all("form"), "nothing to edit or delete"
@@ -190,3 +190,24 @@ def test_the_history_include_renders_a_records_rows(app, world, db, role, shows_
     assert ("10.0.0.7" in html) is shows_ip
     assert Html(empty).has_id("history") and "001" not in empty
     assert absent.strip() == ""
+
+
+def test_ids_and_codes_in_changes_are_shown_by_name(world, db, login_as):
+    """An officer, an organisation, a unit and a status read as names, not numbers and codes."""
+    from app.services import responsibility, tasks
+    from tests.factories import make_task
+
+    responsibility.assign_households(
+        world.users.staff_a, [world.households.duc.id], world.organisations.a.id, world.users.supervisor_a.id
+    )
+    task = make_task(world.households.duc, world.organisations.a, officer=world.users.supervisor_a)
+    tasks.change_status(world.users.supervisor_a, task, "in_progress", version=task.version)
+    db.session.commit()
+    client = login_as(world.users.admin)
+
+    household = parse(client.get(f"/households/{world.households.duc.id}")).by_id("history").text
+    page = parse(client.get("/admin/audit")).by_id("audit-results").text
+
+    assert "Cán bộ phụ trách: — → Người dùng supervisor" in household
+    assert "Tổ chức: — → UBND Xã Cẩm Giàng Thử" in household
+    assert "Kế hoạch → Đang thực hiện" in page

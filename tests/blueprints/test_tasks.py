@@ -286,4 +286,4 @@ def test_the_notes_dialog_shows_the_task_history(world, db, login_as, tasks):
     dialog = parse(client.htmx_get(f"/tasks/{task.id}/notes", target="modal"))
 
     history = " ".join(dialog.find_all("details")[0].text.split())
-    assert "supervisor.a" in history and "status: planned → in_progress" in history, history
+    assert "supervisor.a" in history and "Tình trạng: Kế hoạch → Đang thực hiện" in history, history
