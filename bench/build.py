@@ -11,11 +11,16 @@ status columns (``status_from``) and ``search_text`` (``rebuild_search_text``
 itself, on a light stand-in object). Rows go in with Core ``insert()`` in
 chunks, one district per transaction.
 
+With ``tasks=N``, support tasks and their notes follow: the demo's own generator
+(``DemoTasks``) over the whole province, as of the demo's fixed day (``AS_OF``), on a random
+share of the followed households chosen so that about N tasks result.
+
 Python API (the app context must be pushed, the schema migrated)::
 
-    report = RegistryBuilder(households=300).run()
+    report = RegistryBuilder(households=300, tasks=200).run()
 """
 
+import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -52,10 +57,13 @@ from app.services.demo import (
     NEED_WEIGHTS,
     POOR_2019,
     POOR_INCOME_2019,
+    TASKS_PER_HOUSEHOLD,
     TOTAL,
     TOWN_CODE,
     VILLAGE_STEMS,
     DemoBuilder,
+    DemoTasks,
+    Followed,
     Plan,
     allocate,
 )
@@ -170,6 +178,8 @@ class BuildReport:
     districts: int = 0
     units: int = 0
     users: int = 0
+    tasks: int = 0
+    notes: int = 0
     phases: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -179,6 +189,27 @@ class BuildReport:
 
 def district_count(households: int) -> int:
     return max(1, round(households / HOUSEHOLDS_PER_DISTRICT))
+
+
+def mean_tasks(status: str) -> float:
+    """How many tasks ``DemoTasks.pick`` gives a household of this status, on average."""
+    counts, weights = TASKS_PER_HOUSEHOLD.get(status, TASKS_PER_HOUSEHOLD["near_poor"])
+    return sum(c * w for c, w in zip(counts, weights, strict=True)) / sum(weights)
+
+
+class ProvinceTasks(DemoTasks):
+    """The demo's tasks on a random share of the followed households, so that about ``target``
+    tasks result (all of them when the province has fewer)."""
+
+    def __init__(self, rng: random.Random, units: list[AdminUnit], target: int):
+        super().__init__(rng, units)
+        self.target = target
+
+    def followed(self) -> list[Followed]:
+        households = super().followed()
+        expected = sum(mean_tasks(h.status) for h in households)
+        share = min(1.0, self.target / expected) if expected else 0.0
+        return [h for h in households if self.rng.random() < share]
 
 
 def _chunks(rows: list, size: int = CHUNK) -> Iterator[list]:
@@ -193,11 +224,14 @@ class RegistryBuilder:
         self,
         households: int = 100_000,
         *,
+        tasks: int = 0,
         districts: int | None = None,
         seed: int = 2019,
         log: Callable[[str], None] = lambda _line: None,
     ):
         self.total = households
+        self.task_target = tasks
+        self.seed = seed
         self.districts = districts or district_count(households)
         self.demo = DemoBuilder(seed)
         self.rng = self.demo.rng
@@ -223,7 +257,19 @@ class RegistryBuilder:
                 f"{len(batch.households):,} households in {time.perf_counter() - began:.1f} s"
             )
         self.report.phases["households, members, reviews"] = time.perf_counter() - start
+        if self.task_target:
+            start = time.perf_counter()
+            self.support_tasks()
+            db.session.commit()
+            self.report.phases["support tasks"] = time.perf_counter() - start
         return self.report
+
+    def support_tasks(self) -> None:
+        """About ``tasks`` support tasks (and their notes) for the followed households; the demo's
+        statuses, due dates around its fixed day and the households' officers (``DemoTasks``)."""
+        generator = ProvinceTasks(random.Random(f"tasks-{self.seed}"), self.demo.units, self.task_target)
+        self.report.tasks, self.report.notes = generator.run()
+        self.log(f"  support tasks: {self.report.tasks:,}, notes: {self.report.notes:,}")
 
     # -- units, organisations, users ------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 Each worker thread owns one ``http.client.HTTPConnection`` and asks for
 keep-alive; gunicorn's sync workers answer ``Connection: close``, and the
 connection then reopens by itself for the next request, as a browser's would.
+A scenario is a list of GET paths, or a ``Feed`` that makes each request (any
+method) from what the answers before it changed.
 """
 
 import http.client
@@ -13,6 +15,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
+from typing import Protocol
 from urllib.parse import urlencode, urlsplit
 
 USER_AGENT = "giamngheo-bench/1.0"
@@ -58,23 +61,46 @@ class Client:
             self.cookies.update({k: m.value for k, m in jar.items()})
         return response
 
-    def login(self, username: str, password: str) -> None:
-        page = self.request("GET", "/auth/login")
+    def csrf_token(self, path: str) -> str:
+        """The CSRF token of the page at ``path`` (bound to this client's session cookie)."""
+        page = self.request("GET", path)
         match = CSRF_RE.search(page.body.decode())
-        if not match:
-            raise RuntimeError("no CSRF token on /auth/login")
-        form = {"username": username, "password": password, "csrf_token": match.group(1) or match.group(2)}
+        if page.status != 200 or not match:
+            raise RuntimeError(f"no CSRF token on {path} (HTTP {page.status})")
+        return match.group(1) or match.group(2)
+
+    def login(self, username: str, password: str) -> None:
+        form = {"username": username, "password": password, "csrf_token": self.csrf_token("/auth/login")}
         response = self.request("POST", "/auth/login", body=urlencode(form))
         if response.status != 302:
             raise RuntimeError(f"login of {username} failed: HTTP {response.status}")
 
 
 @dataclass
+class Request:
+    method: str
+    path: str
+    body: str | None = None  # form-encoded
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Feed(Protocol):
+    """Requests made on the fly; called from several threads at once, so it must lock."""
+
+    def take(self) -> Request:
+        """The next request to send."""
+
+    def settle(self, request: Request, response: Response | None) -> None:
+        """The answer to ``request`` (None: the connection failed), outside the time measured."""
+
+
+@dataclass
 class Scenario:
     user: str
     name: str
-    paths: list[str]
+    paths: list[str]  # with a feed, only their number counts: how many requests to make
     headers: dict[str, str] = field(default_factory=dict)
+    feed: Feed | None = None
 
 
 @dataclass
@@ -128,17 +154,24 @@ class Run:
     def worker(self, paths: list[str]) -> None:
         client = Client(self.base_url)
         client.cookies = dict(self.cookies)
+        feed = self.scenario.feed
         while (path := self.take(paths)) is not None:
+            sent = feed.take() if feed else Request("GET", path)
+            headers = {**self.scenario.headers, **sent.headers}
             began = time.perf_counter()
             try:
-                response = client.request("GET", path, headers=self.scenario.headers)
+                response = client.request(sent.method, sent.path, body=sent.body, headers=headers)
             except (OSError, http.client.HTTPException):
                 client.conn.close()
                 client.conn = client.connect()
                 with self.lock:
                     self.result.errors += 1
+                if feed:
+                    feed.settle(sent, None)
                 continue
             elapsed = time.perf_counter() - began
+            if feed:
+                feed.settle(sent, response)
             with self.lock:
                 self.result.statuses[response.status] += 1
                 if response.status != 200:

@@ -19,10 +19,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote_plus
 
+from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
@@ -46,6 +49,8 @@ from bench.database import (
 from bench.load import Client, Result, Scenario, measure
 from bench.server import Services
 
+T = TypeVar("T")
+
 PAGES = ("search", "list", "household", "stats", "floor")
 HTMX_SEARCH = {"HX-Request": "true", "HX-Target": "household-results", "HX-Trigger": "q"}
 # scale -> (page, measure, comparison, threshold, label)
@@ -61,14 +66,12 @@ GOALS = {
 }
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.registry", description=__doc__.split("\n\n")[0])
+def common_options(parser: argparse.ArgumentParser) -> None:
+    """The options every bench has: the database, its build, the load and the server."""
     parser.add_argument("--households", type=int, default=100_000, help="8575 for district scale")
     parser.add_argument("--db", default="sqlite", help="sqlite (bench/out/) or a PostgreSQL URL")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="skip the build if the database exists (kept)")
-    parser.add_argument("--users", nargs="+", default=["manager", "staff.camgiang"])
-    parser.add_argument("--pages", nargs="+", default=list(PAGES), choices=PAGES, help="pages to measure")
     parser.add_argument("--requests", type=int, default=400, help="measured requests per page")
     parser.add_argument("--warmup", type=int, default=40)
     parser.add_argument("--concurrency", type=int, default=8)
@@ -78,13 +81,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--min-seconds", type=float, default=5.0, help="repeat a page's requests until it has run this long"
     )
     parser.add_argument("--seed", type=int, default=2019)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.registry", description=__doc__.split("\n\n")[0])
+    common_options(parser)
+    parser.add_argument("--users", nargs="+", default=["manager", "staff.camgiang"])
+    parser.add_argument("--pages", nargs="+", default=list(PAGES), choices=PAGES, help="pages to measure")
     return parser.parse_args(argv)
 
 
 # -- build --------------------------------------------------------------------------------------
 
 
-def build(url: str, households: int, seed: int) -> None:
+def build(url: str, households: int, seed: int, tasks: int = 0) -> None:
+    """A fresh database at ``url``: the migrations, then ``RegistryBuilder`` (with about ``tasks``
+    support tasks)."""
     began = time.perf_counter()
     create_database(url)
     app = bench_app(url)
@@ -92,7 +104,7 @@ def build(url: str, households: int, seed: int) -> None:
     migrated = time.perf_counter() - began
     print(f"building {households:,} households in {district_count(households)} district(s) into {url}")
     with app.app_context():
-        report = RegistryBuilder(households, seed=seed, log=print).run()
+        report = RegistryBuilder(households, tasks=tasks, seed=seed, log=print).run()
         analyzed = analyze()
         db.session.remove()
         db.engine.dispose()
@@ -100,11 +112,32 @@ def build(url: str, households: int, seed: int) -> None:
     print(
         f"built {report.households:,} households, {report.members:,} members, {report.reviews:,} review "
         f"records, {report.units:,} units, {report.users} users"
+        + (f", {report.tasks:,} support tasks, {report.notes:,} task notes" if tasks else "")
     )
     phases = {"create + migrate": migrated, **report.phases}
     if analyzed is not None:
         phases["VACUUM ANALYZE"] = analyzed
     print("build time: " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()) + f"; total {total:.1f} s")
+
+
+def prepare(url: str, args: argparse.Namespace, tasks: int = 0) -> None:
+    """Build the database, or with ``--reuse`` keep the one there (its migrations brought up to date)."""
+    if args.reuse and database_exists(url):
+        print(f"reusing {url} (migrations brought up to date)")
+        migrate(bench_app(url))
+    else:
+        build(url, args.households, args.seed, tasks)
+
+
+def read_database(url: str, read: Callable[[Flask], T]) -> tuple[T, str]:
+    """``read(app)`` inside the bench app's context (test data), and the database's dialect."""
+    app = bench_app(url)
+    with app.app_context():
+        value = read(app)
+        dialect = db.engine.dialect.name
+        db.session.remove()
+        db.engine.dispose()
+    return value, dialect
 
 
 def analyze() -> float | None:
@@ -181,11 +214,11 @@ def scenarios(sample: Sample, count: int, seed: int) -> list[Scenario]:
 # -- serving and measuring --------------------------------------------------------------------
 
 
-def write_floor(client: Client, username: str, floor_dir: Path) -> int:
-    """The user's full /households page, pre-rendered, as the floor template; returns its size."""
-    page = client.request("GET", "/households")
+def write_floor(client: Client, username: str, floor_dir: Path, path: str = "/households") -> int:
+    """The user's full page at ``path``, pre-rendered, as the floor template; returns its size."""
+    page = client.request("GET", path)
     if page.status != 200:
-        raise RuntimeError(f"/households for {username}: HTTP {page.status}")
+        raise RuntimeError(f"{path} for {username}: HTTP {page.status}")
     body = page.body.decode()
     if "{% endraw %}" in body:
         raise RuntimeError("the page contains {% endraw %}; cannot wrap it as a raw template")
@@ -195,30 +228,44 @@ def write_floor(client: Client, username: str, floor_dir: Path) -> int:
     return len(page.body)
 
 
+def log_in(services: Services, username: str, floor_path: str = "/households") -> tuple[Client, int]:
+    """A client logged in as ``username`` (the demo password), and the size of the floor page it
+    wrote: that user's page at ``floor_path``."""
+    client = Client(services.base_url)
+    client.login(username, demo_password())
+    return client, write_floor(client, username, services.floor_dir, floor_path)
+
+
 def bench(services: Services, samples: list[Sample], args: argparse.Namespace) -> list[Result]:
     results = []
     for sample in samples:
-        client = Client(services.base_url)
-        client.login(sample.username, demo_password())
-        size = write_floor(client, sample.username, services.floor_dir)
+        client, size = log_in(services, sample.username)
         print(
             f"logged in as {sample.username}: {len(sample.household_ids):,} households in scope, "
             f"/households {size / 1024:.1f} KB"
         )
-        for scenario in scenarios(sample, args.warmup + args.requests, args.seed):
-            if scenario.name not in args.pages:
-                continue
-            result = measure(
-                services.base_url,
-                client.cookies,
-                scenario,
-                warmup=args.warmup,
-                concurrency=args.concurrency,
-                time_limit=args.time_limit,
-                min_seconds=args.min_seconds,
-            )
-            print(f"  {scenario.name:<10} {result.count} requests, p95 {result.percentile(0.95):.0f} ms")
-            results.append(result)
+        made = scenarios(sample, args.warmup + args.requests, args.seed)
+        results += measure_all(services, client, [s for s in made if s.name in args.pages], args)
+    return results
+
+
+def measure_all(
+    services: Services, client: Client, wanted: list[Scenario], args: argparse.Namespace
+) -> list[Result]:
+    """Each scenario in turn, with the logged-in ``client``'s cookies and the load options."""
+    results = []
+    for scenario in wanted:
+        result = measure(
+            services.base_url,
+            client.cookies,
+            scenario,
+            warmup=args.warmup,
+            concurrency=args.concurrency,
+            time_limit=args.time_limit,
+            min_seconds=args.min_seconds,
+        )
+        print(f"  {scenario.name:<10} {result.count} requests, p95 {result.percentile(0.95):.0f} ms")
+        results.append(result)
     return results
 
 
@@ -256,22 +303,37 @@ def code_revision() -> str:
 
 def report(results: list[Result], households: int, dialect: str, cpu: str) -> None:
     scale = scale_of(households)
-    floors = {r.scenario.user: r.rps for r in results if r.scenario.name == "floor"}
     print()
     print(f"{households:,} households, {dialect}, goals of {scale} scale; app code {code_revision()}")
     cache = os.environ.get("PAGE_CACHE_SIZE", "512 (default)")
     print(f"page cache per worker: PAGE_CACHE_SIZE={cache}" + (" (off)" if cache.strip() == "0" else ""))
     print(cpu)
-    header = f"{'user':<17}{'page':<10}{'n':>5}{'err':>5}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>8}{'× floor':>9}"
+    print_table(results, GOALS[scale])
+
+
+def print_table(results: list[Result], goals: list[tuple]) -> None:
+    """p50 / p95, requests per second, the share of the user's floor, body size and goals; then the
+    HTTP statuses of the requests that failed."""
+    floors = {r.scenario.user: r.rps for r in results if r.scenario.name == "floor"}
+    header = f"{'user':<20}{'page':<10}{'n':>5}{'err':>5}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>8}{'× floor':>9}"
     print(header + f"{'KB':>7}  goal")
     print("-" * (len(header) + 30))
     for result in results:
         ratio = result.rps / floors.get(result.scenario.user, math.nan)
         print(
-            f"{result.scenario.user:<17}{result.scenario.name:<10}{result.count:>5}{result.errors:>5}"
+            f"{result.scenario.user:<20}{result.scenario.name:<10}{result.count:>5}{result.errors:>5}"
             f"{result.percentile(0.5):>9.1f}{result.percentile(0.95):>9.1f}{result.rps:>8.1f}"
-            f"{ratio:>9.2f}{result.mean_kb:>7.1f}  {verdict(result, ratio, GOALS[scale])}"
+            f"{ratio:>9.2f}{result.mean_kb:>7.1f}  {verdict(result, ratio, goals)}"
         )
+    for result in results:
+        failed = {status: n for status, n in result.statuses.items() if status != 200}
+        lost = result.errors - sum(failed.values())
+        if failed or lost:
+            statuses = ", ".join(f"HTTP {status} × {n}" for status, n in sorted(failed.items()))
+            print(
+                f"errors of {result.scenario.user} {result.scenario.name}: {statuses}"
+                + (f"{', ' if statuses else ''}{lost} connection failures" if lost else "")
+            )
 
 
 def pg_database(url: str) -> str | None:
@@ -279,8 +341,11 @@ def pg_database(url: str) -> str | None:
     return parsed.database if parsed.get_backend_name() == "postgresql" else None
 
 
-def serve_and_measure(url: str, samples: list[Sample], args: argparse.Namespace) -> tuple[list[Result], str]:
-    """Start Redis and gunicorn, measure, stop them (also on Ctrl-C and errors)."""
+def serve_and_measure(
+    url: str, run: Callable[[Services], list[Result]], args: argparse.Namespace
+) -> tuple[list[Result], str]:
+    """Start Redis and gunicorn, ``run(services)``, stop them (also on Ctrl-C and errors); the
+    results and what the CPU did meanwhile."""
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as floor_dir:
         meter = CpuMeter(pg_database(url))
         with Services(
@@ -289,28 +354,16 @@ def serve_and_measure(url: str, samples: list[Sample], args: argparse.Namespace)
             services.start_redis()
             services.start_gunicorn()
             print(f"gunicorn -w {args.workers} on {services.base_url}, redis {services.redis_url}")
-            results = bench(services, samples, args)
+            results = run(services)
             meter.mark_backends()
         return results, meter.summary()
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    url = database_url(args.db, args.households)
+def run_on(url: str, args: argparse.Namespace, run: Callable[[], None]) -> int:
+    """``run()`` a bench on the database ``url``, which is dropped afterwards unless ``--keep`` or
+    ``--reuse``; the exit status (130 on Ctrl-C)."""
     try:
-        if args.reuse and database_exists(url):
-            print(f"reusing {url} (migrations brought up to date)")
-            migrate(bench_app(url))
-        else:
-            build(url, args.households, args.seed)
-        app = bench_app(url)
-        with app.app_context():
-            samples = [sample_user(u, app.config["HOUSEHOLDS_PER_PAGE"]) for u in args.users]
-            dialect = db.engine.dialect.name
-            db.session.remove()
-            db.engine.dispose()
-        results, cpu = serve_and_measure(url, samples, args)
-        report(results, args.households, dialect, cpu)
+        run()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -318,6 +371,21 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.keep or args.reuse):
             drop_database(url)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    url = database_url(args.db, args.households)
+
+    def run() -> None:
+        prepare(url, args)
+        samples, dialect = read_database(
+            url, lambda app: [sample_user(u, app.config["HOUSEHOLDS_PER_PAGE"]) for u in args.users]
+        )
+        results, cpu = serve_and_measure(url, lambda services: bench(services, samples, args), args)
+        report(results, args.households, dialect, cpu)
+
+    return run_on(url, args, run)
 
 
 if __name__ == "__main__":
