@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from app.extensions import db
 from app.services import demo, reference
+from app.tasks.maintenance import analyze_database
 
 
 @click.group()
@@ -31,6 +32,7 @@ def seed_demo() -> None:
     for line in demo.build_demo():
         click.echo(line)
     db.session.commit()
+    analyze_database()  # the planner's statistics, as the nightly job keeps them
     click.echo(f"demo ready in {time.monotonic() - started:.1f} s")
     click.echo(f"demo logins (password: {demo.demo_password()}):")
     for username, full_name, role, _, _ in demo.DEMO_USERS:

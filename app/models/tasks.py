@@ -93,6 +93,7 @@ class SupportTask(db.Model):
         CheckConstraint("status IN ('planned','in_progress','done','blocked','cancelled')", name="status"),
         CheckConstraint("outcome_amount IS NULL OR outcome_amount >= 0", name="outcome_amount"),
         CheckConstraint("start_date IS NULL OR start_date <= due_date", name="dates"),
+        Index("ix_support_tasks_due", "due_date", "id"),  # a list's default order, walked page by page
         Index("ix_support_tasks_status_due", "status", "due_date"),
         Index("ix_support_tasks_officer_status", "officer_id", "status", "due_date"),
         Index("ix_support_tasks_organisation_status", "organisation_id", "status", "due_date"),

@@ -85,10 +85,16 @@ def user_for_session(token: str | None) -> User | None:
     """The active user of a live, unrevoked, unexpired session token."""
     if not token:
         return None
-    row = db.session.scalars(select(UserSession).where(UserSession.token == token)).first()
-    if row is None or row.revoked_at is not None or row.expires_at <= audit.utcnow():
-        return None
-    return row.user if row.user.active else None
+    return db.session.scalars(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.token == token,
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > audit.utcnow(),
+            User.active,
+        )
+    ).first()
 
 
 def close_session(token: str | None, *, ip: str | None) -> None:

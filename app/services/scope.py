@@ -7,13 +7,13 @@ communes it absorbed. A record outside scope is reported as absent (404).
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask import abort, g, has_app_context
-from sqlalchemy import ColumnElement, Integer, Select, any_, false, func, literal, select
+from sqlalchemy import ColumnElement, Integer, Select, any_, false, func, literal, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.extensions import db
@@ -204,15 +204,31 @@ def _in_units(column: ColumnElement, unit_ids: Iterable[int]) -> ColumnElement[b
     ids = sorted(unit_ids)
     if not ids:
         return false()
-    if len(ids) == len(unit_index().units):  # every unit: the foreign key already says so
+    if _every_unit(ids):  # every unit: the foreign key already says so
         return column.is_not(None)
     if db.engine.dialect.name == "postgresql":
         return column == any_(literal(ids, ARRAY(Integer)))
     return column.in_(ids)
 
 
+def _every_unit(unit_ids: Collection[int]) -> bool:
+    return len(unit_ids) == len(unit_index().units)
+
+
+def covers_every_unit(user: User) -> bool:
+    """Whether the user's scope is the whole unit tree (nothing to filter by unit)."""
+    return _every_unit(scope_unit_ids(user))
+
+
 def _households_in(unit_ids: AbstractSet[int]) -> Select:
     return select(Household.id).where(_in_units(Household.unit_id, unit_ids))
+
+
+def _of_households_in(column: ColumnElement, unit_ids: AbstractSet[int]) -> ColumnElement[bool]:
+    """``column`` (a household's id) names a household in these units. For every unit, no
+    condition: the foreign key already says so, and a province's list of every household costs
+    more than the query it would guard (and keeps covering indexes from being used)."""
+    return true() if _every_unit(unit_ids) else column.in_(_households_in(unit_ids))
 
 
 def scope_clause(model: type, user: User, unit_ids: AbstractSet[int] | None = None) -> ColumnElement[bool]:
@@ -233,13 +249,13 @@ def scope_clause(model: type, user: User, unit_ids: AbstractSet[int] | None = No
     if model is ReviewRecord:
         return _in_units(ReviewRecord.unit_id, ids)
     if model is Member:
-        return Member.household_id.in_(_households_in(ids))
+        return _of_households_in(Member.household_id, ids)
     if model is Assignment:
-        return Assignment.household_id.in_(_households_in(ids))
+        return _of_households_in(Assignment.household_id, ids)
     if model is SupportTask:
-        return SupportTask.household_id.in_(_households_in(ids))
+        return _of_households_in(SupportTask.household_id, ids)
     if model in (TaskNote, TaskEvidence):
-        tasks = select(SupportTask.id).where(SupportTask.household_id.in_(_households_in(ids)))
+        tasks = select(SupportTask.id).where(_of_households_in(SupportTask.household_id, ids))
         return model.task_id.in_(tasks)
     raise TypeError(f"no scope rule for {model.__name__}")
 
@@ -249,9 +265,10 @@ def scoped(model: type, user: User) -> Select:
     return select(model).where(scope_clause(model, user))
 
 
-def get_or_404(model: type, ident: int, user: User):
-    """The row ``ident`` of ``model`` if it is in the user's scope, else abort 404."""
-    row = db.session.scalars(scoped(model, user).where(model.id == ident)).first()
+def get_or_404(model: type, ident: int, user: User, *options):
+    """The row ``ident`` of ``model`` if it is in the user's scope, else abort 404; ``options``:
+    loader options (what else to load with it)."""
+    row = db.session.scalars(scoped(model, user).where(model.id == ident).options(*options)).first()
     if row is None:
         abort(404)
     return row

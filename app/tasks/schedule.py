@@ -6,9 +6,10 @@ Cron fields use the scheduler process's local time: run it with
 
 from rq import cron
 
-from app.tasks.maintenance import purge_sessions
+from app.tasks.maintenance import analyze_database, purge_sessions
 from app.tasks.notifications import deadline_reminders, email_digest
 
 cron.register(purge_sessions, "default", cron="15 2 * * *", name="purge_sessions")
+cron.register(analyze_database, "default", cron="45 2 * * *", name="analyze_database")
 cron.register(deadline_reminders, "default", cron="0 6 * * *", name="deadline_reminders")
 cron.register(email_digest, "default", cron="30 6 * * *", name="email_digest")
