@@ -36,6 +36,8 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _sqlite_pragmas(db.engine)
+        elif db.engine.dialect.name == "postgresql":
+            _postgresql_settings(db.engine)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -43,7 +45,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def _sqlite_pragmas(engine) -> None:
-    """Foreign keys on, WAL so the web and the worker can write side by side, and a busy wait."""
+    """Foreign keys on, WAL so the web and the worker can write side by side (synchronous=NORMAL,
+    as WAL recommends), and a busy wait."""
     from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
@@ -51,8 +54,24 @@ def _sqlite_pragmas(engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
+        # WAL's recommended level: a commit no longer waits for fsync (2 ms each); the database
+        # never corrupts, though the last commits may be lost if the machine loses power.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+def _postgresql_settings(engine) -> None:
+    """random_page_cost 1.1 instead of 4: the data sits in memory or on SSD, where an index
+    lookup is not 4 times dearer than a sequential read. With 4, PostgreSQL scans all 60,000
+    tasks to count a commune's 362 (29 ms instead of 2)."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET random_page_cost = 1.1")
+        dbapi_connection.commit()
 
 
 def register_page_cache(app: Flask) -> None:

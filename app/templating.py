@@ -5,7 +5,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from flask import Flask, g, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 
 from app import labels
 from app.services import audit_log
@@ -40,8 +40,8 @@ def day(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return format_datetime(value, "dd/MM/yyyy HH:mm")
-    return format_date(value, "dd/MM/yyyy")
+        return format_datetime(value, "dd/MM/yyyy HH:mm")  # in the user's time zone
+    return value.strftime("%d/%m/%Y")  # the same in every locale: no Babel call per cell
 
 
 def url_with(_endpoint: str | None = None, **changes) -> str:

@@ -15,8 +15,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.extensions import db
 from app.models.catalogues import CatalogueMixin, PovertyCause
@@ -182,3 +184,11 @@ class TaskEvidence(db.Model):
 
     task: Mapped[SupportTask] = relationship(back_populates="evidence")
     uploaded_by: Mapped[User | None] = relationship()
+
+
+#: How many notes a task has: a list shows it on every row, counted in the row's own query
+#: (``undefer`` it where rows are loaded), not by loading the notes.
+SupportTask.note_count = column_property(
+    select(func.count(TaskNote.id)).where(TaskNote.task_id == SupportTask.id).scalar_subquery(),
+    deferred=True,
+)

@@ -89,7 +89,11 @@ def test_a_commune_user_sees_only_the_commune_tasks(world, login_as, tasks):
 def test_filters_answer_with_the_results_fragment(world, login_as, tasks):
     response = login_as(world.users.staff).htmx_get("/tasks?due=overdue", target="task-results")
     assert not is_full_page(response)
-    assert [r.id for r in parse(response).roots] == ["task-results"]
+    assert [r.id for r in parse(response).roots] == ["task-results", "officer"]  # the officers, out of band
+    mine = login_as(world.users.supervisor_a).htmx_get("/tasks/mine?due=overdue", target="task-results")
+    assert [r.id for r in parse(mine).roots] == ["task-results"]
+    row = parse(mine).by_id(f"task-{tasks['overdue'].id}")
+    assert [b.text for b in row.find_all("button")] == ["Cập nhật"]
 
 
 def test_grouping_by_household_adds_a_header_per_household(world, login_as, tasks):
@@ -277,6 +281,29 @@ def test_the_task_list_filters_by_officer(world, db, login_as, tasks):
     db.session.commit()
     response = login_as(world.users.staff).get(f"/tasks?officer={world.users.supervisor_a.id}")
     assert _row_ids(response) == [f"task-{tasks['soon'].id}"]
+
+
+def test_with_many_officers_the_officer_menu_follows_the_chosen_commune(world, db, login_as, monkeypatch):
+    """A province's 500 officers are no menu to pick from: past the limit, the officers of the
+    chosen commune; a filter change swaps the menu out of band with the results."""
+    import app.blueprints.tasks.views as views
+
+    monkeypatch.setattr(views, "OFFICER_CHOICES_LIMIT", 2)
+    client = login_as(world.users.staff)
+
+    def options(select) -> list[str]:
+        return [o.attrs["value"] for o in select.find_all("option")]
+
+    whole = parse(client.get("/tasks")).by_id("officer")
+    assert options(whole) == [""] and "chọn xã" in whole.text
+    kept = parse(client.get(f"/tasks?officer={world.users.staff_b.id}")).by_id("officer")
+    assert options(kept) == ["", str(world.users.staff_b.id)]  # a chosen officer stays chosen
+
+    fragment = client.htmx_get(f"/tasks?unit={world.commune_a.id}", target="task-results")
+
+    menu = parse(fragment).by_id("officer")
+    assert menu.attrs.get("hx-swap-oob") == "true"
+    assert set(options(menu)) == {"", str(world.users.staff_a.id), str(world.users.supervisor_a.id)}
 
 
 def test_the_notes_dialog_shows_the_task_history(world, db, login_as, tasks):

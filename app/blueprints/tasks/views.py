@@ -47,6 +47,10 @@ def _today() -> date:
     return clock.today()
 
 
+#: above this many officers, the officer filter lists those of the chosen commune only
+OFFICER_CHOICES_LIMIT = 100
+
+
 def _filter_choices(form: TaskFilterForm, *, mine: bool) -> None:
     """The choices of the filters the page shows ("My tasks" has no commune or officer filter)."""
     form.type.choices = task_type_choices(_("All types"))
@@ -55,7 +59,19 @@ def _filter_choices(form: TaskFilterForm, *, mine: bool) -> None:
     form.unit.choices = [("", _("All communes"))] + [
         (u.id, u.name) for u in scope.current_units_in_scope(current_user, ("commune", "town", "ward"))
     ]
-    form.officer.choices = [("", _("All officers"))] + tasks.officer_names(current_user)
+    _officer_choices(form)
+
+
+def _officer_choices(form: TaskFilterForm) -> None:
+    """The officers of the chosen commune, or of the whole area while they are few: a list of
+    a province's 500 would be of no use to pick from (and heavy on every page)."""
+    unit_id = form.unit.data if not form.unit.errors else None
+    officers = tasks.officer_names(current_user, unit_id)
+    if unit_id is None and len(officers) > OFFICER_CHOICES_LIMIT:
+        chosen = [o for o in officers if o[0] == form.officer.data]
+        form.officer.choices = [("", _("All officers (choose a commune to pick one)"))] + chosen
+    else:
+        form.officer.choices = [("", _("All officers"))] + officers
 
 
 def _filter_from(form: TaskFilterForm, *, mine: bool) -> tasks.TaskFilter:
@@ -91,7 +107,10 @@ def _list(*, mine: bool):
         "counts": tasks.task_counts(current_user, today, mine=mine),
     }
     if wants_fragment("task-results"):
-        return vary_on_htmx(make_response(render_template("tasks/_results.html", **context)))
+        if not mine:  # the officers follow the chosen commune: their menu is swapped out of band
+            _officer_choices(form)
+        html = render_template("tasks/_results.html", officer_oob=not mine, **context)
+        return vary_on_htmx(make_response(html))
     _filter_choices(form, mine=mine)
     return vary_on_htmx(make_response(render_template("tasks/index.html", **context)))
 
@@ -127,7 +146,7 @@ def row_context(today: date) -> dict:
             "soon": _("Due soon"),
             "new_status": _("New status"),
             "move_to": _("Move to…"),
-            "update": _("Update"),
+            "apply": _("Update"),
             "notes": _("Notes"),
         },
     }
