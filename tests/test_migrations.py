@@ -68,3 +68,57 @@ def test_the_registry_version_triggers_fire_on_every_write(world):
         db.session.execute(text(sql), params)
         db.session.commit()
         assert (_registry_version() > before) == registry_change, sql
+
+
+def _units_version() -> int:
+    return db.session.scalar(text("SELECT version FROM data_versions WHERE name = 'units'"))
+
+
+def test_the_units_version_triggers_fire_on_every_write(world):
+    """Plain SQL, no ORM events: the database raises the counter the unit tree cache reads
+    (migration 0011), so a unit changed by another process is seen at the next request."""
+    from flask import g
+
+    from app.services import scope
+
+    assert scope.unit_index().units[world.commune_a.id].name != "Xã Đổi Tên"
+    statements = [
+        ("UPDATE admin_units SET name = 'Xã Đổi Tên' WHERE id = :id", {"id": world.commune_a.id}),
+        (
+            "INSERT INTO admin_units (code, name, kind, parent_id, path, depth, updated_at)"
+            " SELECT '99999', 'Xã Mới', 'commune', id, path || '/99999', depth + 1, updated_at"
+            " FROM admin_units WHERE id = :id",
+            {"id": world.district.id},
+        ),
+        ("DELETE FROM admin_units WHERE code = '99999'", {}),
+    ]
+    for sql, params in statements:
+        before = _units_version()
+        db.session.execute(text(sql), params)
+        db.session.commit()
+        assert _units_version() > before, sql
+    g.pop("unit_index", None)  # a new request: the process's cached tree is reloaded by the counter
+    assert scope.unit_index().units[world.commune_a.id].name == "Xã Đổi Tên"
+
+
+def test_a_tree_read_while_units_are_written_is_not_kept(world):
+    """A transaction that wrote units may roll back and take its counter value with it; the next
+    transaction then reaches the same value with other units. The tree read in between must not
+    be kept under that value."""
+    from flask import g
+
+    from app.services import scope
+    from tests.factories import make_unit
+
+    def names() -> set[str]:
+        g.pop("unit_index", None)  # a new request
+        return {u.name for u in scope.unit_index().units.values()}
+
+    names()  # kept at the committed value
+    make_unit("99903", "Xã Tạm", "commune", world.district)  # flushed, not committed
+    assert "Xã Tạm" in names()  # this transaction sees its own unit
+    db.session.rollback()
+    make_unit("99904", "Xã Khác", "commune", world.district)  # the same writes: the same value
+    db.session.commit()
+
+    assert "Xã Khác" in names() and "Xã Tạm" not in names()

@@ -7,6 +7,8 @@ from app.extensions import db
 
 #: Raised by triggers on every change to households, their causes and the causes catalogue
 REGISTRY = "registry"
+#: Raised by triggers on every change to the administrative units (migration 0011)
+UNITS = "units"
 
 
 class DataVersion(db.Model):

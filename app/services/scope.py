@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import abort, g, has_app_context
-from sqlalchemy import ColumnElement, Integer, Select, any_, false, func, literal, select, true
+from sqlalchemy import ColumnElement, Integer, Select, any_, event, false, literal, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import (
     AdminUnit,
     Assignment,
+    DataVersion,
     Household,
     Member,
     Organisation,
@@ -29,6 +31,7 @@ from app.models import (
     TaskNote,
     User,
 )
+from app.models.versions import UNITS
 from app.services import clock
 
 
@@ -141,26 +144,44 @@ class UnitIndex:
         return list(reversed(chain))
 
 
+_UNITS_VERSION = select(DataVersion.version).where(DataVersion.name == UNITS)
+_UNITS_WRITTEN = "units_written"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_unit_writes(session, _flush_context) -> None:
+    if any(isinstance(o, AdminUnit) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_UNITS_WRITTEN] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _end_of_transaction(session, *_args) -> None:
+    session.info.pop(_UNITS_WRITTEN, None)
+
+
 class _UnitCache:
     """One ``UnitIndex`` per process and database, reloaded when the units change.
 
-    Every request asks the database for the units' fingerprint (row count, highest id, latest
-    ``updated_at``: one aggregate over ~1,000 rows), so a change made by another process or
-    worker is seen at the next request; a change in this process also drops it at once."""
+    Every request reads the units' change counter, which database triggers raise on every
+    write to the units (``data_versions['units']``, migration 0011): one primary-key read, so a
+    change made by another process or worker is seen at the next request; a change in this
+    process also drops the index at once."""
 
     def __init__(self) -> None:
         self.key: tuple | None = None
         self.index: UnitIndex | None = None
 
     def get(self) -> UnitIndex:
-        fingerprint = db.session.execute(
-            select(func.count(), func.max(AdminUnit.id), func.max(AdminUnit.updated_at))
-        ).one()
-        key = (str(db.engine.url), tuple(fingerprint))
+        key = (str(db.engine.url), db.session.scalar(_UNITS_VERSION))
         index = self.index
         if index is None or key != self.key:
             index = UnitIndex.load()
-            self.index, self.key = index, key
+            if key[1] is not None and not db.session.info.get(_UNITS_WRITTEN):
+                self.index, self.key = index, key
+            # else: no counter to trust (its row is missing), or the transaction wrote units and
+            # may yet roll back, taking its counter value with it: a tree kept under that value
+            # could later be mistaken for another's. Loaded afresh for this request only.
         return index
 
     def clear(self) -> None:

@@ -422,6 +422,7 @@ _COUNTERS = {
     "done": SupportTask.status == S.DONE.value,
 }
 _COUNT_ALL = select(*(count_if(c) for c in _COUNTERS.values())).select_from(SupportTask)
+_COUNT_EACH = [select(func.count()).select_from(SupportTask).where(c) for c in _COUNTERS.values()]
 
 
 def task_counts(user: User, today: date, *, mine: bool = False) -> TaskCounts:
@@ -433,11 +434,7 @@ def task_counts(user: User, today: date, *, mine: bool = False) -> TaskCounts:
     """
     bounds = {"today": today, "soon_end": today + timedelta(days=DUE_SOON_DAYS)}
     if not mine and scope.covers_every_unit(user):
-        counted = [
-            db.session.scalar(select(func.count()).select_from(SupportTask).where(c), bounds)
-            for c in _COUNTERS.values()
-        ]
-        return TaskCounts(*counted)
+        return TaskCounts(*(db.session.scalar(stmt, bounds) for stmt in _COUNT_EACH))
     conditions = [scope.scope_clause(SupportTask, user)]
     if mine:
         conditions.append(_mine(user))
@@ -483,17 +480,17 @@ def assignable(user: User) -> tuple[list[Organisation], list[User]]:
     return list(organisations), list(officers)
 
 
-def officer_names(user: User, unit_id: int | None = None) -> list[tuple[int, str]]:
+def officer_names(
+    user: User, unit_id: int | None = None, *, officer_id: int | None = None, limit: int | None = None
+) -> list[tuple[int, str]]:
     """(id, full name) of the officers in the user's area, or of one unit of it (the unit, what
-    lies beneath it and what merged into it), by name: a filter's choices, without loading a
-    province's ~500 users and ~200 organisations as objects."""
+    lies beneath it and what merged into it), or the one ``officer_id``, by name, at most
+    ``limit``: a filter's choices, without loading a province's ~500 users as objects."""
     conditions = _officers(user)
     if unit_id is not None:
         units = scope.scope_unit_ids(user) & scope.unit_index().family(unit_id)
         conditions.append(User.scope_unit_id.in_(units))
-    return [
-        tuple(row)
-        for row in db.session.execute(
-            select(User.id, User.full_name).where(*conditions).order_by(User.full_name)
-        )
-    ]
+    if officer_id is not None:
+        conditions.append(User.id == officer_id)
+    stmt = select(User.id, User.full_name).where(*conditions).order_by(User.full_name).limit(limit)
+    return [tuple(row) for row in db.session.execute(stmt)]

@@ -333,9 +333,9 @@ def test_a_renamed_village_shows_in_the_cached_list(world, db, login_as):
 
 @pytest.fixture
 def no_registry_version(db):
-    """The counter row removed (it is never, but the list must not trust a missing one)."""
+    """The registry's counter row removed (it is never, but the list must not trust a missing one)."""
     version = db.session.scalar(text("SELECT version FROM data_versions WHERE name = 'registry'"))
-    db.session.execute(text("DELETE FROM data_versions"))
+    db.session.execute(text("DELETE FROM data_versions WHERE name = 'registry'"))
     db.session.commit()
     yield
     db.session.rollback()

@@ -66,9 +66,10 @@ def _officer_choices(form: TaskFilterForm) -> None:
     """The officers of the chosen commune, or of the whole area while they are few: a list of
     a province's 500 would be of no use to pick from (and heavy on every page)."""
     unit_id = form.unit.data if not form.unit.errors else None
-    officers = tasks.officer_names(current_user, unit_id)
+    officers = tasks.officer_names(current_user, unit_id, limit=OFFICER_CHOICES_LIMIT + 1)
     if unit_id is None and len(officers) > OFFICER_CHOICES_LIMIT:
-        chosen = [o for o in officers if o[0] == form.officer.data]
+        officer_id = form.officer.data if not form.officer.errors else None
+        chosen = tasks.officer_names(current_user, officer_id=officer_id) if officer_id else []
         form.officer.choices = [("", _("All officers (choose a commune to pick one)"))] + chosen
     else:
         form.officer.choices = [("", _("All officers"))] + officers
