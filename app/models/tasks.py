@@ -96,6 +96,7 @@ class SupportTask(db.Model):
         CheckConstraint("outcome_amount IS NULL OR outcome_amount >= 0", name="outcome_amount"),
         CheckConstraint("start_date IS NULL OR start_date <= due_date", name="dates"),
         Index("ix_support_tasks_due", "due_date", "id"),  # a list's default order, walked page by page
+        Index("ix_support_tasks_type_due", "task_type_id", "due_date", "id"),  # a list of one type
         Index("ix_support_tasks_status_due", "status", "due_date"),
         Index("ix_support_tasks_officer_status", "officer_id", "status", "due_date"),
         Index("ix_support_tasks_organisation_status", "organisation_id", "status", "due_date"),
@@ -104,7 +105,7 @@ class SupportTask(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
-    task_type_id: Mapped[int] = mapped_column(ForeignKey("task_types.id"), index=True)
+    task_type_id: Mapped[int] = mapped_column(ForeignKey("task_types.id"))
     title: Mapped[str] = mapped_column(String(200))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
