@@ -113,8 +113,11 @@ def test_an_inline_status_change_returns_the_row_and_the_counters(world, db, log
     assert doc.roots[0].id == f"task-{task.id}" and "Đang thực hiện" in doc.roots[0].text
     counters = doc.by_id("task-counters")
     assert counters.attrs["hx-swap-oob"] == "true"
+    assert counters.find_all("a")[0].attrs["href"] == "/tasks/mine"  # the list it came from
     db.session.refresh(task)
     assert (task.status, task.version) == ("in_progress", 2)
+    from_all = _status(login_as(world.users.staff_a), task, "blocked", reason="Chờ vốn", counters="all")
+    assert parse(from_all).by_id("task-counters").find_all("a")[0].attrs["href"] == "/tasks"
 
 
 def test_done_asks_for_the_outcome_then_saves_it(world, db, login_as, tasks):
