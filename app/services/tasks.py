@@ -307,6 +307,7 @@ def _step(kind: str, code: str, name: str, types: list[TaskType], tasks: list[Su
 # -- lists ------------------------------------------------------------------------------------------
 
 DUE_SOON_DAYS = 7
+_IS_OPEN = SupportTask.status.in_([s.value for s in OPEN_STATUSES])
 SORTS = {
     "due": (SupportTask.due_date, SupportTask.id),
     "-due": (SupportTask.due_date.desc(), SupportTask.id.desc()),
@@ -353,10 +354,6 @@ def _mine(user: User):
     return SupportTask.officer_id == user.id
 
 
-def _open():
-    return SupportTask.status.in_([s.value for s in OPEN_STATUSES])
-
-
 def _task_conditions(user: User, flt: TaskFilter, today: date) -> list:
     if flt.unit_id is not None:
         units = scope.scope_unit_ids(user) & scope.unit_index().family(flt.unit_id)
@@ -372,9 +369,9 @@ def _task_conditions(user: User, flt: TaskFilter, today: date) -> list:
     if flt.officer_id:
         conditions.append(SupportTask.officer_id == flt.officer_id)
     if flt.overdue:
-        conditions += [_open(), SupportTask.due_date < today]
+        conditions += [_IS_OPEN, SupportTask.due_date < today]
     if flt.due_soon:
-        conditions += [_open(), SupportTask.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS))]
+        conditions += [_IS_OPEN, SupportTask.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS))]
     return conditions
 
 
@@ -414,7 +411,6 @@ class TaskCounts:
 #: The counters' aggregates, built once: a day's bounds are bound at each use.
 _TODAY = bindparam("today", type_=Date)
 _SOON_END = bindparam("soon_end", type_=Date)
-_IS_OPEN = SupportTask.status.in_([s.value for s in OPEN_STATUSES])
 _COUNTERS = {
     "open": _IS_OPEN,
     "overdue": and_(_IS_OPEN, SupportTask.due_date < _TODAY),
