@@ -7,9 +7,10 @@ and no household of the action changes.
 """
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from app.extensions import db
 from app.models import Assignment, Household, Organisation, User
@@ -19,6 +20,12 @@ from app.services.households import RegistryError
 
 ASSIGNERS = frozenset({Role.STAFF, Role.ADMIN})
 OFFICER_ROLES = (Role.STAFF.value, Role.SUPERVISOR.value)
+
+
+def officer_conditions(user: User, unit_ids: AbstractSet[int] | None = None) -> list[ColumnElement[bool]]:
+    """The conditions on ``User`` that select the active officers (staff and supervisors) of the
+    user's area, or of ``unit_ids`` within it: whom households and tasks may be given to."""
+    return [scope.scope_clause(User, user, unit_ids), User.active.is_(True), User.role.in_(OFFICER_ROLES)]
 
 
 @dataclass

@@ -461,18 +461,14 @@ def household_tasks(user: User, household: Household) -> list[SupportTask]:
     )
 
 
-def _officers(user: User) -> list:
-    """The conditions on active officers (staff and supervisors) in the user's area."""
-    officer_roles = [Role.STAFF.value, Role.SUPERVISOR.value]
-    return [scope.scope_clause(User, user), User.active, User.role.in_(officer_roles)]
-
-
 def assignable(user: User) -> tuple[list[Organisation], list[User]]:
     """Active organisations and officers (staff and supervisors) a task of this user may name."""
     organisations = db.session.scalars(
         scope.scoped(Organisation, user).where(Organisation.active).order_by(Organisation.name)
     ).all()
-    officers = db.session.scalars(select(User).where(*_officers(user)).order_by(User.full_name)).all()
+    officers = db.session.scalars(
+        select(User).where(*responsibility.officer_conditions(user)).order_by(User.full_name)
+    ).all()
     return list(organisations), list(officers)
 
 
@@ -482,7 +478,7 @@ def officer_names(
     """(id, full name) of the officers in the user's area, or of one unit of it (the unit, what
     lies beneath it and what merged into it), or the one ``officer_id``, by name, at most
     ``limit``: a filter's choices, without loading a province's ~500 users as objects."""
-    conditions = _officers(user)
+    conditions = responsibility.officer_conditions(user)
     if unit_id is not None:
         units = scope.scope_unit_ids(user) & scope.unit_index().family(unit_id)
         conditions.append(User.scope_unit_id.in_(units))

@@ -20,13 +20,10 @@ from app.extensions import db
 from app.models import Assignment, Household, Organisation, SupportTask, User
 from app.models.households import HouseholdStatus
 from app.models.tasks import OPEN_STATUSES
-from app.models.users import Role
-from app.services import scope
+from app.services import responsibility, scope
 from app.services.households import Page
 from app.services.queries import count_if
 
-#: The roles that follow households and carry tasks
-OFFICER_ROLES = (Role.STAFF.value, Role.SUPERVISOR.value)
 PER_PAGE = 50
 
 
@@ -91,14 +88,6 @@ def _carried(user: User, today: date) -> Subquery:
     )
 
 
-def _officers(user: User, unit_ids: AbstractSet[int] | None) -> list[ColumnElement[bool]]:
-    return [
-        scope.scope_clause(User, user, unit_ids),
-        User.active.is_(True),
-        User.role.in_(OFFICER_ROLES),
-    ]
-
-
 def _zero(column) -> ColumnElement[int]:
     return func.coalesce(column, 0)
 
@@ -120,7 +109,7 @@ def officer_workload(
     :param page: clamped to the pages there are.
     """
     followed, carried = _followed(user), _carried(user, today)
-    conditions = _officers(user, unit_ids)
+    conditions = responsibility.officer_conditions(user, unit_ids)
     households = _zero(followed.c.households)
     total, busiest = db.session.execute(
         select(func.count(), func.max(households))
