@@ -9,6 +9,7 @@ from rq import Worker
 
 from app import create_app
 from app.extensions import db
+from app.services import report_generation
 from app.tasks.queues import redis_client
 
 
@@ -35,6 +36,9 @@ def main(argv: list[str] | None = None) -> None:
     AppWorker.app = app
     with app.app_context():
         worker = AppWorker(args.queues or list(app.config["RQ_QUEUES"]), connection=redis_client())
+        # a worker that died mid-generation left a lease that has run out: hand its work on now
+        report_generation.sweep()
+        db.session.remove()
     worker.work(burst=args.burst, with_scheduler=not args.burst)
 
 

@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.extensions import db
-from app.services import demo, reference
+from app.services import demo, reference, report_definitions
 from app.tasks.maintenance import analyze_database
 
 
@@ -18,8 +18,13 @@ def seed() -> None:
 @seed.command("reference")
 @with_appcontext
 def seed_reference() -> None:
-    """Poverty standards, causes of poverty and support needs (idempotent)."""
-    added = reference.seed_standards() + reference.seed_catalogues()
+    """Poverty standards, causes of poverty, support needs, report definitions and holidays (idempotent)."""
+    added = (
+        reference.seed_standards()
+        + reference.seed_catalogues()
+        + report_definitions.seed_definitions()
+        + report_definitions.seed_holidays()
+    )
     db.session.commit()
     click.echo(f"reference rows added: {added}")
 

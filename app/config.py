@@ -26,7 +26,9 @@ class Config:
     MAX_CONTENT_LENGTH: int = int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)))
     LOGIN_MAX_FAILURES: int = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCK_MINUTES: int = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
-    RQ_QUEUES: tuple[str, ...] = ("default",)
+    #: the queue report generations go to (a worker listens to RQ_QUEUES)
+    REPORTS_QUEUE: str = os.environ.get("REPORTS_QUEUE", "reports")
+    RQ_QUEUES: tuple[str, ...] = ("default", REPORTS_QUEUE)
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
@@ -49,6 +51,12 @@ class Config:
     SMTP_PASSWORD: str | None = os.environ.get("SMTP_PASSWORD") or None
     SMTP_FROM: str = os.environ.get("SMTP_FROM", "GiamNgheo <no-reply@localhost>")
     SMTP_TIMEOUT: float = float(os.environ.get("SMTP_TIMEOUT", "30"))
+
+    #: a report generation's hold on its instance (renewed at every step); a dead worker's lease
+    #: runs out after this many seconds and the sweep hands the work to another worker
+    REPORT_LEASE_SECONDS: int = int(os.environ.get("REPORT_LEASE_SECONDS", "120"))
+    #: a pause between generation steps, in seconds (0 in use; tests set it to kill a worker mid-way)
+    REPORT_STEP_PAUSE: float = float(os.environ.get("REPORT_STEP_PAUSE", "0"))
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True

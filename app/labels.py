@@ -40,6 +40,40 @@ NOTIFICATIONS = {
     "task_overdue": _l("Overdue: %(title)s was due %(due)s."),
     "status_changed": _l("Household %(code)s: “%(title)s” moved from %(old)s to %(new)s."),
     "user_deactivated": _l("%(name)s (%(username)s) was deactivated: %(n)s household(s) need a new officer."),
+    "report_generated": _l("Report ready to review: %(report)s, %(period)s, %(unit)s (version %(version)s)."),
+    "report_failed": _l(
+        "A report could not be generated: %(report)s, %(period)s, %(unit)s. Open it to retry."
+    ),
+    "report_submitted": _l("Submitted for your decision: %(report)s, %(period)s, %(unit)s."),
+    "report_approved": _l("Approved: %(report)s, %(period)s, %(unit)s."),
+    "report_returned": _l("Returned for changes: %(report)s, %(period)s, %(unit)s."),
+    "report_reopened": _l("Reopened (%(reason)s): %(report)s, %(period)s, %(unit)s."),
+    "report_due_soon": _l("Due in %(days)s day(s), on %(deadline)s: %(report)s, %(period)s, %(unit)s."),
+    "report_overdue": _l("Overdue since %(deadline)s: %(report)s, %(period)s, %(unit)s."),
+}
+REPORT_STATUSES = {
+    "scheduled": _l("Scheduled"),
+    "generating": _l("Generating"),
+    "failed": _l("Generation failed"),
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "returned": _l("Returned"),
+    "approved": _l("Approved"),
+}
+#: where a report stands for the compliance view (reports.Timeliness)
+TIMELINESS = {
+    "approved": _l("Approved"),
+    "returned": _l("Returned"),
+    "on_time": _l("On time"),
+    "late": _l("Late"),
+    "missing": _l("Missing"),
+    "pending": _l("Not due yet"),
+}
+FREQUENCIES = {
+    "monthly": _l("Monthly"),
+    "quarterly": _l("Quarterly"),
+    "semiannual": _l("Every 6 months"),
+    "annual": _l("Annual"),
 }
 OUTCOME_KINDS = {
     "amount": _l("Amount in đồng and fund source"),
@@ -141,6 +175,12 @@ MESSAGES = {
     "evidence_empty": _l("Choose a file to attach."),
     "evidence_too_large": _l("A file can be at most 10 MB."),
     "evidence_type": _l("Only photos (JPEG, PNG) and PDF documents can be attached; this file is neither."),
+    "report_changed": _l("This report changed since you opened it; check its current state."),
+    "report_own_submission": _l("You submitted this report: another manager must approve or return it."),
+    "report_action_not_allowed": _l("This action is not open to you on this report in its current state."),
+    "report_commentary_required": _l("Say what was changed since the report was returned."),
+    "report_comment_required": _l("Say what must change: a returned report needs a comment."),
+    "report_generating": _l("This report is already being generated."),
 }
 
 
@@ -243,8 +283,9 @@ def status_text(status: str, status_year: int | None) -> str:
 def notification_text(notification) -> str:
     """A notification in the reader's language: dates as dd/mm/yyyy, statuses by their label."""
     params = dict(notification.params or {})
-    if "due" in params:
-        params["due"] = format_date(date.fromisoformat(params["due"]), "dd/MM/yyyy")
+    for key in ("due", "deadline"):
+        if key in params:
+            params[key] = format_date(date.fromisoformat(params[key]), "dd/MM/yyyy")
     for key in ("old", "new"):
         if key in params:
             params[key] = translated().TASK_STATUSES.get(params[key], params[key])

@@ -13,12 +13,15 @@ from app.models import (
     Household,
     Member,
     Organisation,
+    ReportDefinition,
+    ReportInstance,
+    ReportVersion,
     ReviewRecord,
     SupportTask,
     TaskType,
     User,
 )
-from app.services import reference
+from app.services import reference, report_definitions, reports
 from app.services.audit import utcnow
 from app.services.households import rebuild_search_text
 from app.services.reviews import refresh_status
@@ -236,3 +239,62 @@ def make_task(
 
 def day(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def report_definition(code: str = "task_progress_monthly") -> ReportDefinition:
+    """A seeded report definition (seeding it first if need be)."""
+    report_definitions.seed_definitions()
+    return db.session.scalars(select(ReportDefinition).where(ReportDefinition.code == code)).one()
+
+
+def make_report(
+    unit: AdminUnit,
+    code: str = "task_progress_monthly",
+    period: str = "2020-03",
+    *,
+    status: str = "draft",
+    versions: int = 1,
+    **kw,
+) -> ReportInstance:
+    """A report instance written directly (no workflow rules), with ``versions`` version rows
+    (their files are not written: give them with ``report_generation`` where a test needs them)."""
+    definition = report_definition(code)
+    cal_period = reports.definition_period(definition, period)
+    rule = definition.deadlines[0]
+    receiving = unit.parent
+    while receiving is not None and receiving.kind not in reports.LEVEL_KINDS[rule.receiving_level]:
+        receiving = receiving.parent
+    now = utcnow()
+    instance = ReportInstance(
+        definition_id=definition.id,
+        period=period,
+        unit_id=unit.id,
+        receiving_unit_id=receiving.id if receiving else None,
+        period_start=cal_period.start,
+        cut_off=cal_period.cut_off,
+        deadline=kw.pop("deadline", reports.deadline_of(rule, cal_period, ())),
+        status=status,
+        version=versions,
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+        **kw,
+    )
+    db.session.add(instance)
+    db.session.flush()
+    for number in range(1, versions + 1):
+        db.session.add(
+            ReportVersion(
+                instance_id=instance.id,
+                number=number,
+                snapshot={"schema": 1, "sections": []},
+                pdf_name=f"report-{instance.id}-v{number}.pdf",
+                pdf_sha256="0" * 64,
+                pdf_size=0,
+                xlsx_name=f"report-{instance.id}-v{number}.xlsx",
+                xlsx_sha256="0" * 64,
+                generated_at=now,
+            )
+        )
+    db.session.flush()
+    return instance

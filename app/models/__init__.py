@@ -5,8 +5,17 @@ from app.models.audit import AuditLog
 from app.models.catalogues import PovertyCause, SupportNeed
 from app.models.households import Household, Member, household_causes, household_needs
 from app.models.notifications import Notification
+from app.models.reports import (
+    Holiday,
+    ReportDeadline,
+    ReportDefinition,
+    ReportInstance,
+    ReportStatus,
+    ReportVersion,
+)
 from app.models.reviews import ReviewRecord, review_deprivations
 from app.models.standards import Indicator, PovertyStandard
+from app.models.targets import Target
 from app.models.tasks import SupportTask, TaskEvidence, TaskNote, TaskType, task_type_causes
 from app.models.units import AdminUnit
 from app.models.users import LoginThrottle, Organisation, User, UserSession
@@ -17,6 +26,7 @@ __all__ = [
     "Assignment",
     "AuditLog",
     "DataVersion",
+    "Holiday",
     "Household",
     "Indicator",
     "LoginThrottle",
@@ -25,9 +35,15 @@ __all__ = [
     "Organisation",
     "PovertyCause",
     "PovertyStandard",
+    "ReportDeadline",
+    "ReportDefinition",
+    "ReportInstance",
+    "ReportStatus",
+    "ReportVersion",
     "ReviewRecord",
     "SupportNeed",
     "SupportTask",
+    "Target",
     "TaskEvidence",
     "TaskNote",
     "TaskType",

@@ -15,6 +15,7 @@ from app.models import (
     Household,
     Member,
     Organisation,
+    ReportInstance,
     SupportTask,
     TaskEvidence,
     TaskNote,
@@ -158,12 +159,12 @@ def _task_rows(task_id: int) -> ColumnElement[bool]:
 
 
 def history(user: User, object_type: str, object_id: int) -> list[AuditLog]:
-    """The audit rows of one household or task, newest first, at most ``HISTORY_LIMIT``.
+    """The audit rows of one household, task or report, newest first, at most ``HISTORY_LIMIT``.
 
     A household's history holds its own rows (edits, assignments) and its members' rows; a
     task's holds its own rows (creation, status changes) and those of its notes and evidence.
 
-    :param object_type: ``"households"`` or ``"support_tasks"``.
+    :param object_type: ``"households"``, ``"support_tasks"`` or ``"report_instances"``.
     :raises werkzeug.exceptions.NotFound: the record is outside the user's scope or absent.
     :raises ValueError: another object type (a bug in the caller).
     """
@@ -171,6 +172,8 @@ def history(user: User, object_type: str, object_id: int) -> list[AuditLog]:
         rows = _household_rows(scope.get_or_404(Household, object_id, user).id)
     elif object_type == "support_tasks":
         rows = _task_rows(scope.get_or_404(SupportTask, object_id, user).id)
+    elif object_type == "report_instances":
+        rows = _about("report_instances", [scope.get_or_404(ReportInstance, object_id, user).id])
     else:
         raise ValueError(f"no history for {object_type}")
     return list(db.session.scalars(select(AuditLog).where(rows).order_by(*NEWEST_FIRST).limit(HISTORY_LIMIT)))
@@ -187,7 +190,7 @@ NAMED_BY = {
 UNIT_ID_FIELDS = ("unit_id", "scope_unit_id", "parent_id", "successor_id")
 #: fields holding a code, and the label table (app/labels.py) that names it
 CODE_TABLES = {
-    "status": ("TASK_STATUSES", "STATUSES"),
+    "status": ("TASK_STATUSES", "STATUSES", "REPORT_STATUSES"),
     "role": ("ROLES",),
     "area": ("AREAS",),
     "relation": ("RELATIONS",),

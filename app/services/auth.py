@@ -7,6 +7,7 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
@@ -26,10 +27,16 @@ def _dummy_hash() -> str:
 
 
 def _throttle(username: str) -> LoginThrottle:
+    """The username's throttle row, created on its first login (two first logins at once: the
+    second finds the row the first one added)."""
     row = db.session.get(LoginThrottle, username)
     if row is None:
-        row = LoginThrottle(username=username, failures=0)
-        db.session.add(row)
+        try:
+            with db.session.begin_nested():
+                row = LoginThrottle(username=username, failures=0)
+                db.session.add(row)
+        except IntegrityError:
+            row = db.session.get(LoginThrottle, username, populate_existing=True)
     return row
 
 

@@ -48,7 +48,7 @@ from app.models import (
     household_needs,
     review_deprivations,
 )
-from app.services import notifications, reference
+from app.services import notifications, reference, report_definitions
 from app.services.audit import utcnow
 from app.services.classification import Lines, classify
 from app.services.households import search_document
@@ -219,6 +219,7 @@ NEED_WEIGHTS = {
 
 DEMO_USERS = [
     ("admin", "Quản trị Hệ thống", "admin", "063", "LĐTBXH"),
+    ("manager.tinh", "Lường Thị Hạnh", "manager", "06", "SLĐTBXH"),
     ("manager", "Hoàng Văn Thành", "manager", "063", "LĐTBXH"),
     ("staff", "Nông Thị Huyền", "staff", "063", "LĐTBXH"),
     ("staff.camgiang", "Ma Thị Lụa", "staff", "02008", "UBND"),
@@ -227,6 +228,9 @@ DEMO_USERS = [
     ("supervisor.quangthuan", "Triệu Văn Phúc", "supervisor", "02017", "UBND"),
 ]
 
+PROVINCE_ORGANISATIONS = [
+    ("SLĐTBXH", "Sở Lao động - Thương binh và Xã hội tỉnh Bắc Kạn", "state_department"),
+]
 DISTRICT_ORGANISATIONS = [
     ("LĐTBXH", "Phòng Lao động - Thương binh và Xã hội huyện Bạch Thông", "state_department"),
     ("NNPTNT", "Phòng Nông nghiệp và Phát triển nông thôn huyện Bạch Thông", "state_department"),
@@ -458,6 +462,8 @@ class DemoBuilder:
         self.log.append(f"standards added: {reference.seed_standards()}")
         self.log.append(f"catalogue entries added: {reference.seed_catalogues()}")
         self.log.append(f"units added: {reference.load_units_csv()}")
+        self.log.append(f"report definitions added: {report_definitions.seed_definitions()}")
+        self.log.append(f"holidays added: {report_definitions.seed_holidays()}")
         db.session.flush()
         self.units = list(db.session.scalars(select(AdminUnit)))
         self.villages()
@@ -546,22 +552,22 @@ class DemoBuilder:
     # -- organisations and users ----------------------------------------------
 
     def organisations(self) -> None:
-        if db.session.scalar(select(func.count(Organisation.id))):
-            self.log.append("organisations already present: left unchanged")
-            return
+        """The province's, the district's and each commune's organisations; those missing by name."""
+        existing = set(db.session.scalars(select(Organisation.name)))
+        wanted = [(n, k, self.unit("06").id) for _, n, k in PROVINCE_ORGANISATIONS]
         district = self.unit("063")
-        rows = [Organisation(name=n, kind=k, unit_id=district.id) for _, n, k in DISTRICT_ORGANISATIONS]
+        wanted += [(n, k, district.id) for _, n, k in DISTRICT_ORGANISATIONS]
         for commune in self.current_communes():
-            rows += [
-                Organisation(name=n.format(name=commune.name), kind=k, unit_id=commune.id)
-                for _, n, k in COMMUNE_ORGANISATIONS
-            ]
+            wanted += [(n.format(name=commune.name), k, commune.id) for _, n, k in COMMUNE_ORGANISATIONS]
+        rows = [Organisation(name=n, kind=k, unit_id=u) for n, k, u in wanted if n not in existing]
         db.session.add_all(rows)
         db.session.flush()
         self.log.append(f"organisations added: {len(rows)}")
 
     def organisation(self, key: str, unit: AdminUnit) -> Organisation:
-        templates = dict((k, n) for k, n, _ in DISTRICT_ORGANISATIONS + COMMUNE_ORGANISATIONS)
+        templates = {
+            k: n for k, n, _ in PROVINCE_ORGANISATIONS + DISTRICT_ORGANISATIONS + COMMUNE_ORGANISATIONS
+        }
         name = templates[key].format(name=unit.name)
         return db.session.scalars(select(Organisation).where(Organisation.name == name)).one()
 

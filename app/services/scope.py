@@ -25,6 +25,7 @@ from app.models import (
     Household,
     Member,
     Organisation,
+    ReportInstance,
     ReviewRecord,
     SupportTask,
     TaskEvidence,
@@ -215,7 +216,16 @@ def forget_units() -> None:
         g.pop("unit_index", None)
 
 
-def scope_unit_ids(user: User) -> frozenset[int]:
+@dataclass(frozen=True)
+class UnitScope:
+    """The scope of a unit rather than of a person: what a job reporting on a unit may read, by
+    the same rules as a user whose scope is that unit (every helper here reads only
+    ``scope_unit_id``)."""
+
+    scope_unit_id: int
+
+
+def scope_unit_ids(user: User | UnitScope) -> frozenset[int]:
     return unit_index().family(user.scope_unit_id)
 
 
@@ -252,6 +262,17 @@ def _of_households_in(column: ColumnElement, unit_ids: AbstractSet[int]) -> Colu
     return true() if _every_unit(unit_ids) else column.in_(_households_in(unit_ids))
 
 
+#: the models that name their unit themselves, and the column that does
+_UNIT_COLUMNS = {
+    AdminUnit: AdminUnit.id,
+    Household: Household.unit_id,
+    Organisation: Organisation.unit_id,
+    User: User.scope_unit_id,
+    ReviewRecord: ReviewRecord.unit_id,
+    ReportInstance: ReportInstance.unit_id,  # the submitting unit
+}
+
+
 def scope_clause(model: type, user: User, unit_ids: AbstractSet[int] | None = None) -> ColumnElement[bool]:
     """The WHERE clause that keeps ``model`` rows inside the user's scope.
 
@@ -259,16 +280,8 @@ def scope_clause(model: type, user: User, unit_ids: AbstractSet[int] | None = No
     :raises TypeError: for a model that has no scope rule (a bug, not a 404).
     """
     ids = scope_unit_ids(user) if unit_ids is None else unit_ids
-    if model is AdminUnit:
-        return _in_units(AdminUnit.id, ids)
-    if model is Household:
-        return _in_units(Household.unit_id, ids)
-    if model is Organisation:
-        return _in_units(Organisation.unit_id, ids)
-    if model is User:
-        return _in_units(User.scope_unit_id, ids)
-    if model is ReviewRecord:
-        return _in_units(ReviewRecord.unit_id, ids)
+    if model in _UNIT_COLUMNS:
+        return _in_units(_UNIT_COLUMNS[model], ids)
     if model is Member:
         return _of_households_in(Member.household_id, ids)
     if model is Assignment:

@@ -34,7 +34,7 @@ def enqueue(func: Callable, *args, queue: str = "default", job_id: str | None = 
     """
     return get_queue(queue).enqueue(
         func,
-        *args,
+        args=args,
         job_id=job_id,
         job_timeout=DEFAULT_TIMEOUT,
         result_ttl=RESULT_TTL,

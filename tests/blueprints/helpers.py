@@ -12,9 +12,9 @@ from werkzeug.routing import Rule
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
-from app.models import Household, Member, Organisation, SupportTask
+from app.models import Household, Member, Organisation, ReportInstance, SupportTask
 from app.services.audit import utcnow
-from tests.factories import make_task
+from tests.factories import make_report, make_task
 
 SESSION_COOKIE = "giamngheo_session"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -171,7 +171,13 @@ def world_ids(world) -> dict[str, int]:
     if task is None:  # the world has none: one of commune A's organisation, for /tasks/<task_id>/…
         task = make_task(world.households.duc, org)
         db.session.commit()
+    report = db.session.scalars(select(ReportInstance).order_by(ReportInstance.id)).first()
+    if report is None:  # one of commune A, for /reports/<report_id>/…
+        report = make_report(world.commune_a)
+        db.session.commit()
     return {
+        "report_id": report.id,
+        "number": 1,
         "task_id": task.id,
         "household_id": world.households.duc.id,
         "member_id": world.households.duc.members[0].id,

@@ -1,0 +1,195 @@
+"""The poverty-reduction indicators of a unit, always computed from the registry and the tasks.
+
+Each indicator has a definition written for people (shown beside it on screen and in reports).
+``actual`` computes one at a date, for a unit, within a scope (a user's or a unit's).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import and_, exists, func, select
+
+from app.extensions import db
+from app.models import Household, Indicator, Member, ReviewRecord, SupportTask, Target, TaskType
+from app.models.households import HouseholdStatus
+from app.models.reviews import ReviewKind, ReviewResult, review_deprivations
+from app.models.tasks import OutcomeKind, TaskStatus
+from app.services import scope, stats
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    key: str
+    name: str  # Vietnamese: reports are Vietnamese documents
+    measure: str  # "points" | "percent" | "count"
+    definition: str
+
+
+INDICATORS = [
+    IndicatorSpec(
+        "poverty_rate_reduction",
+        "Giảm tỷ lệ hộ nghèo",
+        "points",
+        "Tỷ lệ hộ nghèo năm trước trừ tỷ lệ năm nay, theo kết quả rà soát chính thức (điểm %).",
+    ),
+    IndicatorSpec(
+        "near_poor_rate_reduction",
+        "Giảm tỷ lệ hộ cận nghèo",
+        "points",
+        "Tỷ lệ hộ cận nghèo năm trước trừ tỷ lệ năm nay, theo kết quả rà soát chính thức (điểm %).",
+    ),
+    IndicatorSpec(
+        "new_jobs",
+        "Lao động có việc làm mới",
+        "count",
+        "Nhiệm vụ giới thiệu việc làm đã hoàn thành trong năm có ghi nơi làm việc.",
+    ),
+    IndicatorSpec(
+        "health_insurance",
+        "Người nghèo được cấp thẻ BHYT",
+        "percent",
+        "Thành viên hộ nghèo có số thẻ bảo hiểm y tế / tổng số thành viên hộ nghèo.",
+    ),
+    IndicatorSpec(
+        "hygienic_water",
+        "Hộ nghèo có nước sinh hoạt hợp vệ sinh",
+        "percent",
+        "Hộ nghèo không thiếu hụt chỉ số nguồn nước sinh hoạt / tổng số hộ nghèo (rà soát gần nhất).",
+    ),
+    IndicatorSpec(
+        "tuition_exemption",
+        "Học sinh hộ nghèo, cận nghèo được miễn, giảm học phí",
+        "percent",
+        "Nhiệm vụ miễn, giảm học phí đã hoàn thành / nhiệm vụ miễn, giảm học phí (trừ đã hủy).",
+    ),
+    IndicatorSpec(
+        "telecom",
+        "Hộ nghèo sử dụng dịch vụ viễn thông",
+        "percent",
+        "Hộ nghèo không thiếu hụt chỉ số sử dụng dịch vụ viễn thông / tổng số hộ nghèo.",
+    ),
+    IndicatorSpec(
+        "information",
+        "Hộ nghèo được tiếp cận thông tin",
+        "percent",
+        "Hộ nghèo không thiếu hụt chỉ số tài sản, phương tiện tiếp cận thông tin / tổng số hộ nghèo.",
+    ),
+]
+BY_KEY = {spec.key: spec for spec in INDICATORS}
+#: deprivation indicator codes (shared by the standards) behind each household indicator
+DEPRIVATIONS = {
+    "hygienic_water": ("DOMESTIC_WATER",),
+    "telecom": ("TELECOM",),
+    "information": ("INFO_ASSETS", "INFO_ACCESS"),
+}
+
+
+def _percent(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def review_year_by(on: date, who) -> int | None:
+    """The latest official review year complete by ``on`` (a year's review ends on 14 December)."""
+    years = [y for y in stats.official_years(who) if date(y, 12, 14) <= on]
+    return years[-1] if years else None
+
+
+def _rate_reduction(who, unit: scope.Unit, year: int, field: str) -> Decimal | None:
+    years = stats.official_years(who)
+    if year not in years or year - 1 not in years:
+        return None
+    now, before = stats.household_stats(who, unit, year), stats.household_stats(who, unit, year - 1)
+    return getattr(before, field) - getattr(now, field)
+
+
+def _unit_ids(who, unit: scope.Unit) -> frozenset[int]:
+    return scope.unit_index().family(unit.id) & scope.scope_unit_ids(who)
+
+
+def _done_tasks(who, unit: scope.Unit, condition, first: date, on: date) -> tuple[int, int]:
+    """(done by ``on``, all but cancelled) of the tasks meeting ``condition`` created by ``on``."""
+    in_scope = scope.scope_clause(SupportTask, who, _unit_ids(who, unit))
+    done = and_(SupportTask.status == TaskStatus.DONE, SupportTask.done_on.between(first, on))
+    row = db.session.execute(
+        select(func.count(), func.count().filter(done))
+        .select_from(SupportTask)
+        .join(TaskType, TaskType.id == SupportTask.task_type_id)
+        .where(
+            in_scope,
+            condition,
+            SupportTask.status != TaskStatus.CANCELLED,
+            SupportTask.created_at <= datetime.combine(on, time.max),
+        )
+    ).one()
+    return int(row[1]), int(row[0])
+
+
+def _without_deprivation(who, unit: scope.Unit, year: int | None, codes: tuple[str, ...]) -> Decimal | None:
+    if year is None:
+        return None
+    deprived = exists(
+        select(1)
+        .select_from(review_deprivations)
+        .join(Indicator, Indicator.id == review_deprivations.c.indicator_id)
+        .where(review_deprivations.c.review_id == ReviewRecord.id, Indicator.code.in_(codes))
+    )
+    unit_ids = scope.unit_index().units_for_year(unit.id, year) & scope.scope_unit_ids(who)
+    row = db.session.execute(
+        select(func.count(), func.count().filter(deprived)).where(
+            ReviewRecord.year == year,
+            ReviewRecord.kind == ReviewKind.OFFICIAL,
+            ReviewRecord.result == ReviewResult.POOR,
+            scope.scope_clause(ReviewRecord, who, unit_ids),
+        )
+    ).one()
+    poor, deprived_count = int(row[0]), int(row[1])
+    return _percent(poor - deprived_count, poor)
+
+
+def _health_insurance(who, unit: scope.Unit) -> Decimal | None:
+    row = db.session.execute(
+        select(func.count(), func.count(Member.health_insurance_card))
+        .join(Household, Household.id == Member.household_id)
+        .where(
+            Household.status == HouseholdStatus.POOR,
+            scope.scope_clause(Household, who, _unit_ids(who, unit)),
+        )
+    ).one()
+    return _percent(int(row[1]), int(row[0]))
+
+
+def actual(who, unit: scope.Unit, key: str, year: int, on: date) -> Decimal | None:
+    """The value of indicator ``key`` for ``unit`` in ``year`` as known on ``on`` (None: nothing
+    to measure yet, e.g. no review of ``year`` or no poor household)."""
+    first = date(year, 1, 1)
+    if key == "poverty_rate_reduction":
+        return _rate_reduction(who, unit, year, "poor_rate") if date(year, 12, 14) <= on else None
+    if key == "near_poor_rate_reduction":
+        return _rate_reduction(who, unit, year, "near_poor_rate") if date(year, 12, 14) <= on else None
+    if key == "new_jobs":
+        done, _all = _done_tasks(
+            who,
+            unit,
+            and_(TaskType.outcome_kind == OutcomeKind.JOB, SupportTask.outcome_employer.is_not(None)),
+            first,
+            on,
+        )
+        return Decimal(done)
+    if key == "tuition_exemption":
+        return _percent(*_done_tasks(who, unit, TaskType.code == "TUITION", first, on))
+    if key == "health_insurance":
+        return _health_insurance(who, unit)
+    if key in DEPRIVATIONS:
+        return _without_deprivation(who, unit, review_year_by(on, who), DEPRIVATIONS[key])
+    raise KeyError(key)
+
+
+def targets(unit_id: int, year: int) -> dict[str, Decimal]:
+    """The targets set for the unit and year, by indicator."""
+    rows = db.session.execute(
+        select(Target.indicator, Target.value).where(Target.unit_id == unit_id, Target.year == year)
+    )
+    return {indicator: value for indicator, value in rows}

@@ -1,0 +1,467 @@
+"""What a report says: its figures frozen into a snapshot (a JSON-able dict, schema 1, rendered
+by ``report_document``), as at the period's cut-off, read within the reporting unit's scope.
+
+Registry figures come from the latest official review complete by the cut-off; task figures
+count the tasks created by the cut-off, done ones only if done by then. A snapshot is stored
+with its version and never recomputed, so later edits to the registry leave it unchanged.
+"""
+
+from collections import Counter
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from babel.numbers import format_decimal
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import ReportDefinition, ReportInstance, ReviewRecord, SupportTask, TaskType
+from app.models.reviews import ReviewKind, Transition
+from app.models.tasks import OPEN_STATUSES, TaskStatus
+from app.services import clock, coverage, indicators, reports, scope, stats
+from app.services import report_calendar as cal
+
+SCHEMA = 1
+ROMAN = ("I", "II", "III", "IV")
+KIND_PREFIXES = ("Tỉnh ", "Thành phố ", "Huyện ", "Thị xã ", "Quận ", "Thị trấn ", "Xã ", "Phường ")
+TASK_STATUSES_VI = {
+    TaskStatus.PLANNED: "Kế hoạch",
+    TaskStatus.IN_PROGRESS: "Đang thực hiện",
+    TaskStatus.DONE: "Hoàn thành",
+    TaskStatus.BLOCKED: "Vướng mắc",
+    TaskStatus.CANCELLED: "Đã hủy",
+}
+TRANSITIONS_VI = {
+    Transition.ESCAPED_POVERTY: "Thoát nghèo",
+    Transition.POOR_TO_NEAR_POOR: "Nghèo → cận nghèo",
+    Transition.NEWLY_POOR: "Nghèo phát sinh",
+    Transition.FALLEN_BACK: "Tái nghèo",
+    Transition.NEAR_POOR_TO_POOR: "Cận nghèo → nghèo",
+    Transition.ESCAPED_NEAR_POVERTY: "Thoát cận nghèo",
+    Transition.NEWLY_NEAR_POOR: "Cận nghèo phát sinh",
+}
+
+
+def vi_number(value) -> str:
+    return format_decimal(value, locale="vi")
+
+
+def place_name(name: str) -> str:
+    """ "Huyện Bạch Thông" → "Bạch Thông": the place a document is dated at."""
+    for prefix in KIND_PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def period_label(period: cal.Period) -> str:
+    if period.frequency == cal.Frequency.MONTHLY:
+        return f"tháng {period.number} năm {period.year}"
+    if period.frequency == cal.Frequency.QUARTERLY:
+        return f"quý {ROMAN[period.number - 1]} năm {period.year}"
+    if period.frequency == cal.Frequency.SEMIANNUAL:
+        return f"6 tháng {'đầu' if period.number == 1 else 'cuối'} năm {period.year}"
+    return f"năm {period.year}"
+
+
+def title_of(definition: ReportDefinition, period: cal.Period) -> str:
+    """ "Báo cáo … hằng quý" for 2020-Q1 → "… quý I năm 2020" (the line under BÁO CÁO)."""
+    name = definition.name.removeprefix("Báo cáo ")
+    for suffix in (" hằng tháng", " hằng quý", " hằng năm", " 6 tháng"):
+        name = name.removesuffix(suffix)
+    return f"{name[0].upper()}{name[1:]} {period_label(period)}"
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day, time.max)
+
+
+def _children(unit: scope.Unit, day: date) -> list[scope.Unit]:
+    index = scope.unit_index()
+    kids = [index.units[i] for i in index.children.get(unit.id, ())]
+    return sorted((k for k in kids if k.is_valid_on(day) and k.kind != "village"), key=lambda u: u.code)
+
+
+# -- sections ----------------------------------------------------------------------------------
+
+
+def households_section(who, unit: scope.Unit, period: cal.Period) -> dict:
+    year = indicators.review_year_by(period.cut_off, who)
+    if year is None:
+        return {
+            "title": "Tình hình hộ nghèo, hộ cận nghèo",
+            "paragraphs": ["Chưa có kết quả rà soát chính thức."],
+        }
+    total = stats.household_stats(who, unit, year)
+    years = stats.official_years(who)
+    before = stats.household_stats(who, unit, year - 1) if year - 1 in years else None
+    summary = (
+        f"Theo kết quả rà soát chính thức năm {year}, toàn {unit.name} có {vi_number(total.households)} hộ; "
+        f"hộ nghèo {vi_number(total.poor)} hộ, chiếm {vi_number(total.poor_rate)}%; "
+        f"hộ cận nghèo {vi_number(total.near_poor)} hộ, chiếm {vi_number(total.near_poor_rate)}%. "
+        f"Hộ nghèo theo tiêu chí thu nhập {vi_number(total.poor_by_income)} hộ "
+        f"({vi_number(total.income_share)}% số hộ nghèo), theo tiêu chí thiếu hụt dịch vụ xã hội cơ bản "
+        f"{vi_number(total.poor_by_deprivation)} hộ."
+    )
+    paragraphs = [summary]
+    if before is not None:
+        paragraphs.append(
+            f"So với năm {year - 1}, tỷ lệ hộ nghèo giảm "
+            f"{vi_number(before.poor_rate - total.poor_rate)} điểm %, "
+            f"tỷ lệ hộ cận nghèo giảm {vi_number(before.near_poor_rate - total.near_poor_rate)} điểm %."
+        )
+    rows = []
+    for child in _children(unit, date(year, 12, 31)):
+        figures = stats.household_stats(who, child, year)
+        rows.append(
+            [
+                child.name,
+                figures.households,
+                figures.poor,
+                str(figures.poor_rate),
+                figures.near_poor,
+                str(figures.near_poor_rate),
+            ]
+        )
+    section = {
+        "title": "Tình hình hộ nghèo, hộ cận nghèo",
+        "paragraphs": paragraphs,
+        "figures": {
+            "year": year,
+            "households": total.households,
+            "poor": total.poor,
+            "poor_rate": str(total.poor_rate),
+            "near_poor": total.near_poor,
+            "near_poor_rate": str(total.near_poor_rate),
+            "poor_by_income": total.poor_by_income,
+            "poor_by_deprivation": total.poor_by_deprivation,
+        },
+        "tables": [],
+        "charts": [],
+    }
+    if rows:
+        section["tables"].append(
+            {
+                "title": f"Hộ nghèo, hộ cận nghèo theo đơn vị (rà soát chính thức năm {year})",
+                "columns": [
+                    "Đơn vị",
+                    "Tổng số hộ",
+                    "Hộ nghèo",
+                    "Tỷ lệ nghèo (%)",
+                    "Hộ cận nghèo",
+                    "Tỷ lệ cận nghèo (%)",
+                ],
+                "rows": rows,
+                "total": [
+                    f"Toàn {unit.name[0].lower()}{unit.name[1:]}",
+                    total.households,
+                    total.poor,
+                    str(total.poor_rate),
+                    total.near_poor,
+                    str(total.near_poor_rate),
+                ],
+            }
+        )
+        ordered = sorted(rows, key=lambda r: Decimal(r[3]), reverse=True)
+        section["charts"].append(
+            {
+                "kind": "bar",
+                "title": f"Tỷ lệ hộ nghèo, hộ cận nghèo theo đơn vị năm {year} (%)",
+                "labels": [place_name(r[0]) for r in ordered],
+                "series": [
+                    {"name": "Hộ nghèo", "values": [float(r[3]) for r in ordered]},
+                    {"name": "Hộ cận nghèo", "values": [float(r[5]) for r in ordered]},
+                ],
+                "unit": "%",
+            }
+        )
+    return section
+
+
+def indicators_section(who, unit: scope.Unit, period: cal.Period) -> dict:
+    targets = indicators.targets(unit.id, period.year)
+    rows = []
+    for spec in indicators.INDICATORS:
+        value = indicators.actual(who, unit, spec.key, period.year, period.cut_off)
+        target = targets.get(spec.key)
+        measure = {"points": "điểm %", "percent": "%", "count": "người"}[spec.measure]
+        rows.append(
+            [
+                spec.name,
+                measure,
+                None if target is None else _plain(target),
+                None if value is None else _plain(value),
+                spec.definition,
+            ]
+        )
+    return {
+        "title": "Kết quả thực hiện các chỉ tiêu giảm nghèo",
+        "paragraphs": [
+            f"Giá trị thực hiện tính đến ngày {period.cut_off.strftime('%d/%m/%Y')} từ dữ liệu rà soát, "
+            "thành viên hộ và nhiệm vụ hỗ trợ; chỉ tiêu giảm tỷ lệ hộ nghèo được đánh giá khi có "
+            "kết quả rà soát cuối năm."
+        ],
+        "tables": [
+            {
+                "title": f"Các chỉ tiêu giảm nghèo năm {period.year}",
+                "columns": ["Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "Thực hiện", "Cách tính"],
+                "rows": rows,
+            }
+        ],
+    }
+
+
+def _plain(value: Decimal):
+    """An int where the value is whole (550), else its decimal text ("17.33")."""
+    return int(value) if value == value.to_integral_value() else str(value.quantize(Decimal("0.01")))
+
+
+def _task_counts(who, unit: scope.Unit, period: cal.Period) -> tuple[dict, Counter]:
+    in_scope = scope.scope_clause(
+        SupportTask, who, scope.unit_index().family(unit.id) & scope.scope_unit_ids(who)
+    )
+    rows = db.session.execute(
+        select(TaskType.name_vi, SupportTask.status, SupportTask.done_on, func.count())
+        .select_from(SupportTask)
+        .join(TaskType, TaskType.id == SupportTask.task_type_id)
+        .where(in_scope, SupportTask.created_at <= _end_of(period.cut_off))
+        .group_by(TaskType.name_vi, SupportTask.status, SupportTask.done_on)
+    ).all()
+    by_type: dict[str, Counter] = {}
+    overdue = Counter()
+    for name, status, done_on, count in rows:
+        if status == TaskStatus.DONE and done_on is not None and done_on > period.cut_off:
+            status = TaskStatus.IN_PROGRESS  # done after the cut-off: still open on that day
+        by_type.setdefault(name, Counter())[status] += count
+    overdue_rows = db.session.execute(
+        select(TaskType.name_vi, func.count())
+        .select_from(SupportTask)
+        .join(TaskType, TaskType.id == SupportTask.task_type_id)
+        .where(
+            in_scope,
+            SupportTask.created_at <= _end_of(period.cut_off),
+            SupportTask.due_date < period.cut_off,
+            SupportTask.status.in_(OPEN_STATUSES),
+        )
+        .group_by(TaskType.name_vi)
+    )
+    overdue.update(dict(overdue_rows.all()))
+    return by_type, overdue
+
+
+def tasks_section(who, unit: scope.Unit, period: cal.Period) -> dict:
+    by_type, overdue = _task_counts(who, unit, period)
+    statuses = list(TASK_STATUSES_VI)
+    rows = [
+        [name, *(counts[s] for s in statuses), sum(counts.values()), overdue[name]]
+        for name, counts in sorted(by_type.items())
+    ]
+    totals = [sum(r[i] for r in rows) for i in range(1, len(statuses) + 3)]
+    done, total = totals[statuses.index(TaskStatus.DONE)], totals[len(statuses)]
+    section = {
+        "title": "Nhiệm vụ hỗ trợ hộ nghèo, hộ cận nghèo",
+        "paragraphs": [
+            f"Đến ngày {period.cut_off.strftime('%d/%m/%Y')}, có {vi_number(total)} nhiệm vụ hỗ trợ, "
+            f"đã hoàn thành {vi_number(done)}; {vi_number(totals[-1])} nhiệm vụ quá hạn chưa hoàn thành."
+        ]
+        if total
+        else ["Chưa có nhiệm vụ hỗ trợ nào trong kỳ."],
+        "tables": [],
+        "charts": [],
+    }
+    if rows:
+        section["tables"].append(
+            {
+                "title": "Nhiệm vụ hỗ trợ theo loại và trạng thái",
+                "columns": ["Loại hỗ trợ", *TASK_STATUSES_VI.values(), "Tổng số", "Quá hạn"],
+                "rows": rows,
+                "total": ["Tổng cộng", *totals],
+            }
+        )
+        section["charts"].append(
+            {
+                "kind": "bar",
+                "title": "Nhiệm vụ hỗ trợ theo trạng thái",
+                "labels": list(TASK_STATUSES_VI.values()),
+                "series": [{"name": "Nhiệm vụ", "values": totals[: len(statuses)]}],
+                "unit": "",
+            }
+        )
+    return section
+
+
+def coverage_section(who, unit: scope.Unit, period: cal.Period) -> dict:
+    figures = coverage.coverage(who, unit)
+    rows = [
+        [label, counts.total, counts.assigned, counts.unassigned, counts.orphaned]
+        for label, counts in (("Hộ nghèo", figures.poor), ("Hộ cận nghèo", figures.near_poor))
+    ]
+    return {
+        "title": "Phân công theo dõi, giúp đỡ hộ nghèo, hộ cận nghèo",
+        "paragraphs": [
+            f"{vi_number(figures.poor.assigned)}/{vi_number(figures.poor.total)} hộ nghèo đã được phân công "
+            "tổ chức, cá nhân theo dõi, giúp đỡ."
+        ],
+        "tables": [
+            {
+                "title": "Phân công theo dõi hộ nghèo, hộ cận nghèo",
+                "columns": [
+                    "Nhóm hộ",
+                    "Tổng số",
+                    "Đã phân công",
+                    "Chưa phân công",
+                    "Cán bộ không còn phụ trách",
+                ],
+                "rows": rows,
+            }
+        ],
+    }
+
+
+def review_section(who, unit: scope.Unit, period: cal.Period, kind: str) -> list[dict]:
+    """The review result of the period's year by commune, and the movements since the year before."""
+    year = period.year
+    in_scope = scope.scope_clause(
+        ReviewRecord, who, scope.unit_index().family(unit.id) & scope.scope_unit_ids(who)
+    )
+    results = db.session.execute(
+        select(ReviewRecord.unit_id, ReviewRecord.transition, func.count())
+        .where(ReviewRecord.year == year, ReviewRecord.kind == kind, in_scope)
+        .group_by(ReviewRecord.unit_id, ReviewRecord.transition)
+    ).all()
+    index = scope.unit_index()
+    kinds = list(TRANSITIONS_VI)
+    by_commune: dict[str, Counter] = {}
+    for unit_id, transition, count in results:
+        commune = next(
+            (u for u in [index.units[unit_id], *reversed(index.ancestors(unit_id))] if u.is_commune_level),
+            None,
+        )
+        name = commune.name if commune else index.units[unit_id].name
+        by_commune.setdefault(name, Counter())[transition] += count
+    label = "sơ bộ" if kind == ReviewKind.PRELIMINARY else "chính thức"
+    if not by_commune:
+        return [
+            {
+                "title": "Kết quả rà soát theo đơn vị",
+                "paragraphs": [
+                    f"Chưa có kết quả rà soát {label} năm {year} "
+                    f"đến ngày {period.cut_off.strftime('%d/%m/%Y')}."
+                ],
+            }
+        ]
+    rows = [[name, *(counts[k] for k in kinds)] for name, counts in sorted(by_commune.items())]
+    return [
+        households_section(who, unit, period)
+        if kind == ReviewKind.OFFICIAL
+        else {
+            "title": "Kết quả rà soát theo đơn vị",
+            "paragraphs": [
+                f"Kết quả rà soát sơ bộ năm {year} của "
+                f"{vi_number(sum(sum(c.values()) for c in by_commune.values()))} hộ."
+            ],
+        },
+        {
+            "title": "Biến động hộ nghèo, hộ cận nghèo theo xã",
+            "tables": [
+                {
+                    "title": f"Biến động so với năm {year - 1} (rà soát {label} năm {year})",
+                    "columns": ["Xã, thị trấn", *TRANSITIONS_VI.values()],
+                    "rows": rows,
+                    "total": ["Tổng cộng", *(sum(r[i] for r in rows) for i in range(1, len(kinds) + 1))],
+                }
+            ],
+        },
+    ]
+
+
+def resources_section(who, unit: scope.Unit, period: cal.Period) -> dict:
+    in_scope = scope.scope_clause(
+        SupportTask, who, scope.unit_index().family(unit.id) & scope.scope_unit_ids(who)
+    )
+    rows = db.session.execute(
+        select(SupportTask.outcome_fund_source, func.count(), func.sum(SupportTask.outcome_amount))
+        .where(
+            in_scope,
+            SupportTask.status == TaskStatus.DONE,
+            SupportTask.done_on.between(period.start, period.cut_off),
+            SupportTask.outcome_amount.is_not(None),
+        )
+        .group_by(SupportTask.outcome_fund_source)
+        .order_by(func.sum(SupportTask.outcome_amount).desc())
+    ).all()
+    table_rows = [[source or "Không ghi nguồn", count, int(amount or 0)] for source, count, amount in rows]
+    return {
+        "title": "Nguồn lực đã huy động",
+        "paragraphs": [
+            f"Trong kỳ đã hỗ trợ {vi_number(sum(r[2] for r in table_rows))} đồng "
+            f"qua {vi_number(sum(r[1] for r in table_rows))} nhiệm vụ."
+        ],
+        "tables": [
+            {
+                "title": "Kinh phí hỗ trợ theo nguồn",
+                "columns": ["Nguồn kinh phí", "Số nhiệm vụ", "Số tiền (đồng)"],
+                "rows": table_rows,
+                "total": ["Tổng cộng", sum(r[1] for r in table_rows), sum(r[2] for r in table_rows)],
+            }
+        ]
+        if table_rows
+        else [],
+    }
+
+
+def _sections(definition: ReportDefinition, who, unit: scope.Unit, period: cal.Period) -> list[dict]:
+    builder = definition.builder
+    if builder == "task_progress":
+        return [tasks_section(who, unit, period), coverage_section(who, unit, period)]
+    if builder == "programme_quarterly":
+        return [
+            households_section(who, unit, period),
+            indicators_section(who, unit, period),
+            tasks_section(who, unit, period),
+            coverage_section(who, unit, period),
+        ]
+    if builder == "annual_review":
+        kind = ReviewKind.PRELIMINARY if definition.cutoff_month is not None else ReviewKind.OFFICIAL
+        return review_section(who, unit, period, kind)
+    if builder == "programme_monitoring":
+        return [
+            households_section(who, unit, period),
+            tasks_section(who, unit, period),
+            resources_section(who, unit, period),
+        ]
+    raise ValueError(f"unknown report builder {builder!r}")
+
+
+def build(instance: ReportInstance) -> dict:
+    """The snapshot of ``instance``'s next version, read within its unit's scope."""
+    definition = instance.definition
+    period = reports.definition_period(definition, instance.period)
+    index = scope.unit_index()
+    unit = index.units[instance.unit_id]
+    above = index.units.get(unit.parent_id) if unit.parent_id else None
+    who = scope.UnitScope(unit.id)
+    sections = _sections(definition, who, unit, period)
+    return {
+        "schema": SCHEMA,
+        "definition": {"code": definition.code, "name": definition.name},
+        "title": title_of(definition, period),
+        "period": {
+            "key": period.key,
+            "label": period_label(period),
+            "start": period.start.isoformat(),
+            "cut_off": period.cut_off.isoformat(),
+        },
+        "unit": {"code": unit.code, "name": unit.name, "kind": unit.kind},
+        "header": {
+            "authority": f"UBND {above.name.upper()}" if above else "",
+            "issuer": f"UBND {unit.name.upper()}",
+            "number": "BC-UBND",
+            "place": place_name(unit.name),
+        },
+        "issued_on": clock.today().isoformat(),
+        "deadline": instance.deadline.isoformat(),
+        "version": instance.version,
+        "recipients": list(definition.recipients),
+        "signature": {"on_behalf": "TM. ỦY BAN NHÂN DÂN", "title": "CHỦ TỊCH", "name": ""},
+        "sections": sections,
+    }
