@@ -550,16 +550,30 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
-def compliance(user: User, definition: ReportDefinition, year: int, today: date | None = None) -> Compliance:
-    """The instances of ``definition`` for periods of ``year`` in the user's scope."""
+def compliance(
+    user: User,
+    definition: ReportDefinition,
+    year: int | None = None,
+    today: date | None = None,
+    *,
+    period: str | None = None,
+) -> Compliance:
+    """The instances of ``definition`` in scope, for the periods of ``year`` or for one ``period``."""
     today = today or clock.today()
+    condition = (
+        ReportInstance.period == period
+        if period is not None
+        else func.substr(ReportInstance.period, 1, 4) == str(year)
+    )
     instances = db.session.scalars(
         select(ReportInstance).where(
-            ReportInstance.definition_id == definition.id,
-            scope.scope_clause(ReportInstance, user),
-            func.substr(ReportInstance.period, 1, 4) == str(year),
+            ReportInstance.definition_id == definition.id, scope.scope_clause(ReportInstance, user), condition
         )
     ).all()
+    return _tabulate(definition, instances, today)
+
+
+def _tabulate(definition: ReportDefinition, instances: list[ReportInstance], today: date) -> Compliance:
     index = scope.unit_index()
     periods = sorted({i.period for i in instances}, key=lambda k: definition_period(definition, k).cut_off)
     units = sorted({index.units[i.unit_id] for i in instances}, key=lambda u: u.code)

@@ -1,8 +1,12 @@
 """The OpenAPI 3.1 description of /api/v1 (tests check it lists every route)."""
 
+from app.models.reports import ReportStatus
 from app.models.tasks import TaskStatus
+from app.services.reports import Timeliness
 
 TASK_STATUSES = tuple(s.value for s in TaskStatus)
+REPORT_STATUSES = tuple(s.value for s in ReportStatus)
+TIMELINESS = tuple(t.value for t in Timeliness)
 
 
 def _ref(name: str) -> dict:
@@ -25,6 +29,22 @@ def _param(name: str, description: str, schema: dict | None = None, where: str =
         "schema": schema or {"type": "string"},
     }
 
+
+def _required(parameter: dict) -> dict:
+    return parameter | {"required": True}
+
+
+UTC_TIME = {
+    "type": ["string", "null"],
+    "format": "date-time",
+    "description": "UTC, e.g. 2020-03-18T16:05:00Z",
+}
+TIMELINESS_SCHEMA = {
+    "type": "string",
+    "enum": list(TIMELINESS),
+    "description": "approved, returned; else on_time or late once submitted (first submission by the "
+    "end of the deadline day, Vietnam time); else missing once the deadline has passed, or pending",
+}
 
 UNIT_REF = {
     "type": ["object", "null"],
@@ -152,6 +172,120 @@ SCHEMAS = {
         "required": ["poor", "near_poor"],
         "properties": {"poor": _ref("CoverageCounts"), "near_poor": _ref("CoverageCounts")},
     },
+    "Report": {
+        "type": "object",
+        "required": [
+            "id",
+            "definition",
+            "definition_name",
+            "period",
+            "unit",
+            "unit_name",
+            "receiving_unit",
+            "cut_off",
+            "deadline",
+            "status",
+            "version",
+            "submitted_at",
+            "first_submitted_at",
+            "decided_at",
+            "on_time",
+            "timeliness",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "definition": {"type": "string", "description": "definition code, e.g. programme_quarterly"},
+            "definition_name": {"type": "string"},
+            "period": {"type": "string", "description": "period key: 2020-03, 2020-Q1, 2020-H1 or 2020"},
+            "unit": {"type": "string", "description": "code of the submitting unit"},
+            "unit_name": {"type": "string"},
+            "receiving_unit": {"type": ["string", "null"], "description": "code of the receiving unit"},
+            "cut_off": {"type": "string", "format": "date"},
+            "deadline": {"type": "string", "format": "date"},
+            "status": {"type": "string", "enum": list(REPORT_STATUSES)},
+            "version": {
+                "type": "integer",
+                "description": "number of the latest generation, 0 before the first",
+            },
+            "submitted_at": UTC_TIME,
+            "first_submitted_at": UTC_TIME,
+            "decided_at": UTC_TIME,
+            "on_time": {
+                "type": ["boolean", "null"],
+                "description": "first submitted by the end of the deadline day (Vietnam time); null "
+                "when never submitted",
+            },
+            "timeliness": TIMELINESS_SCHEMA,
+        },
+    },
+    "ReportVersion": {
+        "type": "object",
+        "required": [
+            "number",
+            "generated_at",
+            "pdf_url",
+            "xlsx_url",
+            "pdf_sha256",
+            "submitted_at",
+            "decision",
+            "decision_comment",
+        ],
+        "properties": {
+            "number": {"type": "integer"},
+            "generated_at": {"type": "string", "format": "date-time"},
+            "pdf_url": {"type": "string", "format": "uri", "description": "absolute; needs the session"},
+            "xlsx_url": {"type": "string", "format": "uri", "description": "absolute; needs the session"},
+            "pdf_sha256": {"type": "string"},
+            "submitted_at": UTC_TIME,
+            "decision": {"type": ["string", "null"], "enum": ["approved", "returned", None]},
+            "decision_comment": {"type": ["string", "null"]},
+        },
+    },
+    "ComplianceUnit": {
+        "type": "object",
+        "required": ["unit", "name", "state", "deadline", "first_submitted_at", "on_time", "report_id"],
+        "properties": {
+            "unit": {"type": "string", "description": "unit code"},
+            "name": {"type": "string"},
+            "state": TIMELINESS_SCHEMA,
+            "deadline": {"type": "string", "format": "date"},
+            "first_submitted_at": UTC_TIME,
+            "on_time": {"type": ["boolean", "null"], "description": "null when never submitted"},
+            "report_id": {"type": "integer"},
+        },
+    },
+    "Compliance": {
+        "type": "object",
+        "required": [
+            "definition",
+            "period",
+            "expected",
+            "submitted",
+            "on_time",
+            "reporting_rate",
+            "on_time_rate",
+            "units",
+        ],
+        "properties": {
+            "definition": {"type": "string"},
+            "period": {"type": "string"},
+            "expected": {
+                "type": "integer",
+                "description": "reports whose deadline has passed, or submitted anyway",
+            },
+            "submitted": {"type": "integer", "description": "expected reports submitted at least once"},
+            "on_time": {"type": "integer", "description": "expected reports first submitted by the deadline"},
+            "reporting_rate": {
+                "type": ["number", "null"],
+                "description": "submitted / expected, percent, 1 decimal; null when none is expected",
+            },
+            "on_time_rate": {
+                "type": ["number", "null"],
+                "description": "on time / expected, percent, 1 decimal; null when none is expected",
+            },
+            "units": {"type": "array", "items": _ref("ComplianceUnit"), "description": "by unit code"},
+        },
+    },
 }
 
 BAD_REQUEST = {"400": {"description": "A parameter is not valid; the answer's `error` says which"}}
@@ -181,6 +315,24 @@ def openapi_document() -> dict:
         "allOf": [
             _ref("Household"),
             {"type": "object", "properties": {"members": {"type": "array", "items": _ref("Member")}}},
+        ]
+    }
+    report_detail = {
+        "allOf": [
+            _ref("Report"),
+            {
+                "type": "object",
+                "required": ["commentary", "decision_comment", "versions"],
+                "properties": {
+                    "commentary": {"type": ["string", "null"], "description": "the preparer's, as submitted"},
+                    "decision_comment": {
+                        "type": ["string", "null"],
+                        "description": "the comment of the latest return or approval, or the reason "
+                        "of a reopening",
+                    },
+                    "versions": {"type": "array", "items": _ref("ReportVersion")},
+                },
+            },
         ]
     }
     return {
@@ -277,6 +429,48 @@ def openapi_document() -> dict:
                         _param("year", "review year; default: the latest", {"type": "integer"}),
                     ],
                     "responses": _ok(_ref("Stats")),
+                }
+            },
+            "/reports": {
+                "get": {
+                    "summary": "Periodic reports in scope",
+                    "description": "Reports of the units in the caller's scope, latest cut-off first, then "
+                    "by definition and unit.",
+                    "parameters": [
+                        _param("definition", "definition code, e.g. programme_quarterly"),
+                        _param(
+                            "period",
+                            "period key: 2020-03, 2020-Q1, 2020-H1 or 2020 (of the definition's frequency "
+                            "when `definition` is given)",
+                        ),
+                        _param("unit", "code of the submitting unit"),
+                        _param(
+                            "status",
+                            ", ".join(REPORT_STATUSES),
+                            {"type": "string", "enum": list(REPORT_STATUSES)},
+                        ),
+                        *PAGING,
+                    ],
+                    "responses": _ok(_page_of("Report")) | BAD_REQUEST | NOT_FOUND,
+                }
+            },
+            "/reports/{report_id}": {
+                "get": {
+                    "summary": "One report with its versions and the URLs of their files",
+                    "parameters": [_param("report_id", "report id", {"type": "integer"}, "path")],
+                    "responses": _ok(report_detail) | {"404": {"description": "Unknown or outside scope"}},
+                }
+            },
+            "/compliance": {
+                "get": {
+                    "summary": "Who reported one period of one report on time, late, or not at all",
+                    "description": "The reports of the definition and period in the caller's scope, one "
+                    "per unit, with the reporting rate and the on-time rate.",
+                    "parameters": [
+                        _required(_param("definition", "definition code, e.g. programme_quarterly")),
+                        _required(_param("period", "period key of the definition's frequency, e.g. 2020-Q1")),
+                    ],
+                    "responses": _ok(_ref("Compliance")) | BAD_REQUEST,
                 }
             },
             "/openapi.json": {"get": {"summary": "This document", "responses": _ok({"type": "object"})}},

@@ -1,23 +1,47 @@
 """Read-only JSON API, session-authenticated, scoped like every page."""
 
-from flask import Blueprint, abort, jsonify, request
+from dataclasses import replace
+from datetime import date, datetime
+
+from flask import Blueprint, abort, jsonify, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import aliased
 
 from app.blueprints.api.openapi import openapi_document
 from app.extensions import db
-from app.models import AdminUnit, Household, Organisation, SupportTask, TaskType, User
+from app.models import (
+    AdminUnit,
+    Household,
+    Organisation,
+    ReportDefinition,
+    ReportInstance,
+    SupportTask,
+    TaskType,
+    User,
+)
+from app.models.reports import ReportStatus
 from app.models.tasks import OPEN_STATUSES, TaskStatus
-from app.services import clock, scope, stats
+from app.services import clock, reports, scope, stats
 from app.services import coverage as coverage_service
 from app.services import households as registry
+from app.services import report_calendar as cal
 from app.services.audit import mask_citizen_id
 
 bp = Blueprint("api", __name__)
 MAX_PER_PAGE = 100
 TASK_STATUSES = tuple(s.value for s in TaskStatus)
+REPORT_STATUSES = tuple(s.value for s in ReportStatus)
 FLAGS = {"": False, "false": False, "0": False, "true": True, "1": True}
+
+
+class BadArgument(Exception):
+    """A query parameter that is not valid; ``str(error)`` says which and why (answered as 400)."""
+
+
+@bp.errorhandler(BadArgument)
+def bad_argument(error: BadArgument):
+    return jsonify(error=str(error)), 400
 
 
 def _unit_ref(unit: AdminUnit | None) -> dict | None:
@@ -242,6 +266,168 @@ def stats_view():
     if year is None:
         year = stats.latest_official_year(current_user)
     return jsonify(stats.household_stats(current_user, unit, year).as_json())
+
+
+def _utc(moment: datetime | None) -> str | None:
+    """A stored timestamp (naive UTC) as ISO 8601 with ``Z``, to the second."""
+    return None if moment is None else moment.isoformat(timespec="seconds") + "Z"
+
+
+def _definition_arg(required: bool) -> ReportDefinition | None:
+    code = request.args.get("definition", "").strip()
+    if not code:
+        if required:
+            raise BadArgument("definition is required: the code of a report definition")
+        return None
+    definition = db.session.scalar(select(ReportDefinition).where(ReportDefinition.code == code))
+    if definition is None:
+        raise BadArgument(f"definition {code!r} is not the code of a report definition")
+    return definition
+
+
+def _period_arg(definition: ReportDefinition | None, required: bool) -> str | None:
+    """The ``period`` key, checked against the definition's frequency (any frequency without one)."""
+    key = request.args.get("period", "")
+    if not key:
+        if required:
+            raise BadArgument("period is required: a key such as 2020-03, 2020-Q1, 2020-H1 or 2020")
+        return None
+    if definition is not None:
+        try:
+            reports.definition_period(definition, key)
+        except ValueError as error:
+            raise BadArgument(f"period: {error}") from None
+        return key
+    for frequency in cal.Frequency:
+        try:
+            cal.period(frequency, key)
+        except ValueError:
+            continue
+        return key
+    raise BadArgument(f"period {key!r} is not a key such as 2020-03, 2020-Q1, 2020-H1 or 2020")
+
+
+def _report_json(instance: ReportInstance, index: scope.UnitIndex, today: date) -> dict:
+    unit = index.units[instance.unit_id]
+    receiving = index.units.get(instance.receiving_unit_id) if instance.receiving_unit_id else None
+    submitted = instance.first_submitted_at is not None
+    return {
+        "id": instance.id,
+        "definition": instance.definition.code,
+        "definition_name": instance.definition.name,
+        "period": instance.period,
+        "unit": unit.code,
+        "unit_name": unit.name,
+        "receiving_unit": receiving.code if receiving else None,
+        "cut_off": instance.cut_off.isoformat(),
+        "deadline": instance.deadline.isoformat(),
+        "status": instance.status,
+        "version": instance.version,
+        "submitted_at": _utc(instance.submitted_at),
+        "first_submitted_at": _utc(instance.first_submitted_at),
+        "decided_at": _utc(instance.decided_at),
+        "on_time": reports.on_time(instance) if submitted else None,
+        "timeliness": reports.timeliness(instance, today).value,
+    }
+
+
+@bp.route("/reports")
+@login_required
+def reports_list():
+    unit = None
+    if request.args.get("unit"):
+        unit = scope.unit_in_scope_or_404(current_user, request.args["unit"])
+    status = request.args.get("status") or None
+    if status and status not in REPORT_STATUSES:
+        raise BadArgument(f"status must be one of {', '.join(REPORT_STATUSES)}")
+    definition = _definition_arg(required=False)
+    flt = reports.ReportFilter(
+        view="all",
+        definition_id=definition.id if definition else None,
+        unit_id=unit.id if unit else None,
+        status=status,
+        period=_period_arg(definition, required=False),
+        page=_int_arg("page", 1, 1, 10**6),
+        per_page=_int_arg("per_page", 25, 1, MAX_PER_PAGE),
+    )
+    page = reports.search(current_user, flt)
+    if page.page > page.pages:  # clamped to the last page, as for tasks
+        page = reports.search(current_user, replace(flt, page=page.pages))
+    index, today = scope.unit_index(), clock.today()
+    return jsonify(
+        items=[_report_json(i, index, today) for i in page.items],
+        total=page.total,
+        page=page.page,
+        per_page=page.per_page,
+    )
+
+
+@bp.route("/reports/<int:report_id>")
+@login_required
+def report(report_id: int):
+    instance = reports.load(current_user, report_id)
+    body = _report_json(instance, scope.unit_index(), clock.today())
+    body["commentary"] = instance.commentary
+    body["decision_comment"] = instance.decision_comment
+    body["versions"] = [
+        {
+            "number": v.number,
+            "generated_at": _utc(v.generated_at),
+            "pdf_url": url_for(
+                "reports.download", report_id=instance.id, number=v.number, kind="pdf", _external=True
+            ),
+            "xlsx_url": url_for(
+                "reports.download", report_id=instance.id, number=v.number, kind="xlsx", _external=True
+            ),
+            "pdf_sha256": v.pdf_sha256,
+            "submitted_at": _utc(v.submitted_at),
+            "decision": v.decision,
+            "decision_comment": v.decision_comment,
+        }
+        for v in instance.versions
+    ]
+    return jsonify(body)
+
+
+def _rate(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def _compliance_json(table: reports.Compliance, key: str) -> dict:
+    """One period's compliance (``reports.compliance``) as the API answers it."""
+    units = []
+    for unit in table.units:
+        instance = table.cells[(unit.id, key)]
+        units.append(
+            {
+                "unit": unit.code,
+                "name": unit.name,
+                "state": table.states[(unit.id, key)].value,
+                "deadline": instance.deadline.isoformat(),
+                "first_submitted_at": _utc(instance.first_submitted_at),
+                "on_time": reports.on_time(instance) if instance.first_submitted_at else None,
+                "report_id": instance.id,
+            }
+        )
+    return {
+        "definition": table.definition.code,
+        "period": key,
+        "expected": table.expected,
+        "submitted": table.submitted,
+        "on_time": table.timely,
+        "reporting_rate": _rate(table.reporting_rate),
+        "on_time_rate": _rate(table.on_time_rate),
+        "units": units,
+    }
+
+
+@bp.route("/compliance")
+@login_required
+def compliance():
+    definition = _definition_arg(required=True)
+    key = _period_arg(definition, required=True)
+    table = reports.compliance(current_user, definition, period=key)
+    return jsonify(_compliance_json(table, key))
 
 
 @bp.route("/openapi.json")

@@ -1,0 +1,73 @@
+"""Scheduling and generating in process (these commit): the schedule, the compare-and-set
+of a trigger, the lease, failure and retry."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Notification, ReportInstance
+from app.services import report_generation, reports
+from tests.factories import make_report, report_definition
+
+
+def test_generation_is_triggered_once_for_simultaneous_requests(app, world):
+    """Two triggers from the same page: the compare-and-set lets one through."""
+    report = make_report(world.commune_a, status="scheduled", versions=0)
+    # what the second page saw: the same report, before the first trigger
+    stale = ReportInstance(id=report.id, unit_id=report.unit_id, status="scheduled", version=0)
+    report_generation.request(report, world.users.staff_a, version=0)
+    assert (report.status, report.version) == ("generating", 1)
+    with pytest.raises(report_generation.GenerationBusy):
+        report_generation.request(stale, world.users.staff_a, version=0)
+
+
+def test_a_failed_generation_keeps_its_version_and_can_be_retried(app, world):
+    report = make_report(world.commune_a, status="scheduled", versions=0)
+    report_generation.request(report, world.users.staff_a, version=0)
+    db.session.commit()
+    report_generation.failed(report.id, 1, "nobody", RuntimeError("font missing"), final=True)
+    db.session.expire_all()
+    report = db.session.get(ReportInstance, report.id)
+    assert (report.status, report.version, report.error) == ("failed", 1, "RuntimeError: font missing")
+    assert db.session.scalar(
+        select(func.count()).where(
+            Notification.kind == "report_failed", Notification.user_id == world.users.staff_a.id
+        )
+    )
+    report_generation.request(report, world.users.staff_a, version=1)  # the retry button
+    assert (report.status, report.version, report.error) == ("generating", 1, None)
+
+
+def test_a_generation_whose_lease_another_holds_does_nothing(app, world):
+    report = make_report(world.commune_a, status="scheduled", versions=0)
+    report_generation.request(report, None)
+    db.session.commit()
+    assert report_generation._lease(report.id, 1, "first", take=True)
+    assert report_generation.generate(report.id, 1, "second") == "busy"
+    db.session.expire_all()
+    assert db.session.get(ReportInstance, report.id).status == "generating"
+    assert report_generation.generate(report.id, 2, "third") == "superseded"
+
+
+def test_the_schedule_creates_each_obligation_once(app, world):
+    definition = report_definition("task_progress_monthly")
+    first = reports.schedule(date(2020, 3, 20))
+    monthly = [i for i in first if i.definition_id == definition.id]
+    # two communes × January, February, March 2020 (cut-offs 14 Jan, 14 Feb, 14 Mar)
+    assert sorted((i.period, i.unit_id) for i in monthly) == sorted(
+        (p, u.id) for p in ("2020-01", "2020-02", "2020-03") for u in (world.commune_a, world.commune_b)
+    )
+    march = next(i for i in monthly if i.period == "2020-03" and i.unit_id == world.commune_a.id)
+    assert (march.cut_off, march.deadline) == (
+        date(2020, 3, 14),
+        date(2020, 3, 18),
+    )  # Sat → Wed, 3 working days
+    assert march.receiving_unit_id == world.district.id
+    quarterly = [i for i in first if i.definition.code == "programme_quarterly"]
+    assert [(i.period, i.unit_id, i.receiving_unit_id) for i in quarterly] == [
+        ("2020-Q1", world.district.id, world.province.id)
+    ]
+    assert reports.schedule(date(2020, 3, 20)) == []  # a second run adds nothing
+    assert reports.schedule(date(2020, 4, 14))  # April's cut-off has come: April's are added
