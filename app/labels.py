@@ -244,6 +244,10 @@ AUDIT_FIELDS = {
     "outcome_employer": _l("Employer"),
     "outcome_card_number": _l("Card number"),
     "outcome_text": _l("Result"),
+    "commentary": _l("Commentary"),
+    "decision_comment": _l("Comment"),
+    "version": _l("Version"),
+    "job": _l("Job"),
 }
 
 

@@ -36,7 +36,6 @@ from app.models import (
     Household,
     Indicator,
     Member,
-    Organisation,
     PovertyCause,
     PovertyStandard,
     ReviewRecord,
@@ -142,7 +141,6 @@ NAME_SECOND = [
     "Đạt",
     "Cư",
 ]
-PROVINCE_ORGANISATION = "Sở Lao động - Thương binh và Xã hội tỉnh Bắc Kạn"
 CHUNK = 10_000
 
 
@@ -348,10 +346,9 @@ class RegistryBuilder:
         With more than one district, ``manager`` is scoped to the province and
         ``manager.district`` keeps the demo manager's district scope.
         """
-        self.demo.organisations()
+        self.demo.organisations()  # the province's department among them
         province = self.demo.unit("06")
-        department = Organisation(name=PROVINCE_ORGANISATION, kind="state_department", unit_id=province.id)
-        db.session.add(department)
+        department = self.demo.organisation("SLĐTBXH", province)
         self.demo.users()
         manager = db.session.scalars(select(User).where(User.username == "manager")).one()
         db.session.add(

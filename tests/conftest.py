@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -277,6 +278,7 @@ def demo_app(tmp_path_factory, redis_url):
         database_url("demo", tmp_path_factory.mktemp("demo")),
         redis_url,
         STORAGE_DIR=str(tmp_path_factory.mktemp("demo-storage")),
+        REPORTS_QUEUE=f"test-demo-reports-{uuid.uuid4().hex[:8]}",  # Redis may be shared with other runs
     )
     application.test_client_class = Client
     with application.app_context():

@@ -37,6 +37,8 @@ OBJECT_TYPES = (
     "organisations",
     "admin_units",
     "task_types",
+    "report_instances",
+    "rq_job",
 )
 HISTORY_LIMIT = 200
 NEWEST_FIRST = (AuditLog.at.desc(), AuditLog.id.desc())

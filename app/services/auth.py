@@ -7,7 +7,7 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
@@ -31,12 +31,13 @@ def _throttle(username: str) -> LoginThrottle:
     second finds the row the first one added)."""
     row = db.session.get(LoginThrottle, username)
     if row is None:
-        try:
-            with db.session.begin_nested():
-                row = LoginThrottle(username=username, failures=0)
-                db.session.add(row)
-        except IntegrityError:
-            row = db.session.get(LoginThrottle, username, populate_existing=True)
+        insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+        db.session.execute(
+            insert(LoginThrottle)
+            .values(username=username, failures=0)
+            .on_conflict_do_nothing(index_elements=["username"])
+        )
+        row = db.session.get(LoginThrottle, username)
     return row
 
 

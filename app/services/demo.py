@@ -51,6 +51,7 @@ from app.models import (
 from app.services import notifications, reference, report_definitions
 from app.services.audit import utcnow
 from app.services.classification import Lines, classify
+from app.services.demo_reports import DemoReports
 from app.services.households import search_document
 from app.services.reviews import status_from, transition
 from app.services.text import fold
@@ -474,6 +475,7 @@ class DemoBuilder:
         else:
             self.households()
         self.tasks()
+        self.log += DemoReports(random.Random(f"reports-{self.seed}"), AS_OF).run()
         return self.log
 
     # -- units ---------------------------------------------------------------

@@ -61,7 +61,7 @@ INDICATORS = [
         "tuition_exemption",
         "Học sinh hộ nghèo, cận nghèo được miễn, giảm học phí",
         "percent",
-        "Nhiệm vụ miễn, giảm học phí đã hoàn thành / nhiệm vụ miễn, giảm học phí (trừ đã hủy).",
+        "Nhiệm vụ miễn, giảm học phí đã hoàn thành / nhiệm vụ miễn, giảm học phí (trừ đã huỷ).",
     ),
     IndicatorSpec(
         "telecom",

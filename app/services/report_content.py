@@ -28,7 +28,7 @@ TASK_STATUSES_VI = {
     TaskStatus.IN_PROGRESS: "Đang thực hiện",
     TaskStatus.DONE: "Hoàn thành",
     TaskStatus.BLOCKED: "Vướng mắc",
-    TaskStatus.CANCELLED: "Đã hủy",
+    TaskStatus.CANCELLED: "Đã huỷ",
 }
 TRANSITIONS_VI = {
     Transition.ESCAPED_POVERTY: "Thoát nghèo",
@@ -432,8 +432,9 @@ def _sections(definition: ReportDefinition, who, unit: scope.Unit, period: cal.P
     raise ValueError(f"unknown report builder {builder!r}")
 
 
-def build(instance: ReportInstance) -> dict:
-    """The snapshot of ``instance``'s next version, read within its unit's scope."""
+def build(instance: ReportInstance, *, issued_on: date | None = None) -> dict:
+    """The snapshot of ``instance``'s current version, read within its unit's scope, dated
+    ``issued_on`` (default today)."""
     definition = instance.definition
     period = reports.definition_period(definition, instance.period)
     index = scope.unit_index()
@@ -458,7 +459,7 @@ def build(instance: ReportInstance) -> dict:
             "number": "BC-UBND",
             "place": place_name(unit.name),
         },
-        "issued_on": clock.today().isoformat(),
+        "issued_on": (issued_on or clock.today()).isoformat(),
         "deadline": instance.deadline.isoformat(),
         "version": instance.version,
         "recipients": list(definition.recipients),

@@ -20,7 +20,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -260,7 +260,14 @@ def _pause() -> None:
         time.sleep(pause)
 
 
-def generate(instance_id: int, version: int, owner: str, progress: Progress = lambda step: None) -> str:
+def generate(
+    instance_id: int,
+    version: int,
+    owner: str,
+    progress: Progress = lambda step: None,
+    *,
+    issued_on: date | None = None,
+) -> str:
     """Generate ``version`` of the instance: freeze the snapshot, render the PDF and XLSX, store
     them, record the version and move the instance to draft. Returns what happened: "done",
     "superseded" (the instance moved on), "busy" (another execution holds the lease).
@@ -283,7 +290,7 @@ def generate(instance_id: int, version: int, owner: str, progress: Progress = la
 
     step("snapshot")
     instance = db.session.get(ReportInstance, instance_id)
-    snapshot = report_content.build(instance)
+    snapshot = report_content.build(instance, issued_on=issued_on)
     step("pdf")
     pdf = report_document.render_pdf(snapshot)
     step("xlsx")

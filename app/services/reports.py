@@ -116,11 +116,12 @@ def _due_periods(definition: ReportDefinition, today: date) -> list[cal.Period]:
     return periods
 
 
-def schedule(today: date | None = None) -> list[ReportInstance]:
-    """Create the instances owed for every period whose cut-off has come (idempotent: the
-    database keeps one per definition, period and unit, so two schedulers racing add each once).
-    Returns those added; the caller commits and then asks for their generation."""
-    today = today or clock.today()
+def schedule(today: date | None = None, *, through: date | None = None) -> list[ReportInstance]:
+    """Create the instances owed for every period whose cut-off has come, or comes by ``through``
+    (the calendar ahead), idempotently: the database keeps one per definition, period and unit,
+    so two schedulers racing add each once. Returns those added; the caller commits, and
+    generation follows at each cut-off (``awaiting_generation``)."""
+    today = through or today or clock.today()
     days_off = holidays()
     now = audit.utcnow()
     added = []
@@ -161,6 +162,18 @@ def schedule(today: date | None = None) -> list[ReportInstance]:
                     continue
                 added.append(instance)
     return added
+
+
+def awaiting_generation(today: date | None = None) -> list[ReportInstance]:
+    """Instances whose cut-off has passed and that were never generated."""
+    today = today or clock.today()
+    return list(
+        db.session.scalars(
+            select(ReportInstance)
+            .where(ReportInstance.status == R.SCHEDULED, ReportInstance.cut_off <= today)
+            .order_by(ReportInstance.cut_off, ReportInstance.id)
+        )
+    )
 
 
 # -- who may see and do what ---------------------------------------------------------------------
@@ -251,8 +264,12 @@ def _notify(
     )
 
 
+#: what the audit row of a workflow step keeps (its time and actor are the row's own)
+AUDITED = ("status", "version", "commentary", "decision_comment")
+
+
 def _move(user: User, instance: ReportInstance, action: str, ip: str | None, **changes) -> None:
-    before = {"status": instance.status, **{k: getattr(instance, k) for k in changes if k != "status"}}
+    before = {key: getattr(instance, key) for key in AUDITED}
     for key, value in changes.items():
         setattr(instance, key, value)
     instance.updated_at = audit.utcnow()
@@ -261,7 +278,7 @@ def _move(user: User, instance: ReportInstance, action: str, ip: str | None, **c
         actor=user,
         ip=ip,
         obj=instance,
-        changes=audit.diff(before, {"status": instance.status, **changes}),
+        changes=audit.diff(before, {key: getattr(instance, key) for key in AUDITED}),
     )
 
 
@@ -424,7 +441,9 @@ VIEWS = ("due", "inbox", "all")
 
 @dataclass
 class ReportFilter:
-    view: str = "all"  # due: what the user's units still owe; inbox: submitted to the user for a decision
+    #: due: what the user's units still owe within a month (or are late with); inbox: submitted
+    #: to the user for a decision; all: every report
+    view: str = "all"
     definition_id: int | None = None
     unit_id: int | None = None
     status: str | None = None
@@ -433,9 +452,14 @@ class ReportFilter:
     per_page: int = 25
 
 
+#: "due" lists what is owed with a deadline within this many days (and everything overdue)
+DUE_WITHIN_DAYS = 31
+
+
 def _view_conditions(user: User, view: str) -> list:
     if view == "due":
-        return [ReportInstance.status.in_(OWED)]
+        horizon = clock.today() + timedelta(days=DUE_WITHIN_DAYS)
+        return [ReportInstance.status.in_(OWED), ReportInstance.deadline <= horizon]
     if view == "inbox":
         receiving = scope.scope_unit_ids(user)
         return [
@@ -571,6 +595,20 @@ def compliance(
         )
     ).all()
     return _tabulate(definition, instances, today)
+
+
+def busiest_definition(
+    user: User, definitions: list[ReportDefinition], today: date
+) -> ReportDefinition | None:
+    """The definition with the most reports due by ``today`` in the user's scope: the one whose
+    compliance says most (the first, when none is due yet)."""
+    rows = db.session.execute(
+        select(ReportInstance.definition_id, func.count())
+        .where(scope.scope_clause(ReportInstance, user), ReportInstance.deadline <= today)
+        .group_by(ReportInstance.definition_id)
+    )
+    counts = {definition_id: count for definition_id, count in rows}
+    return max(definitions, key=lambda d: counts.get(d.id, 0), default=None)
 
 
 def _tabulate(definition: ReportDefinition, instances: list[ReportInstance], today: date) -> Compliance:

@@ -35,17 +35,22 @@ def generate_report(instance_id: int, version: int) -> str:
 
 
 def schedule_reports() -> int:
-    """Create the instances owed at the cut-offs that have come, and generate each."""
-    added = reports.schedule()
+    """Create the instances owed at the cut-offs that have come, and generate every one not yet
+    generated (those planned ahead included). Returns how many generations were asked for."""
+    reports.schedule()
     db.session.commit()
-    for instance in added:
-        report_generation.request(instance, None)
+    due = reports.awaiting_generation()
+    for instance in due:
+        try:
+            report_generation.request(instance, None)
+        except reports.ReportError:  # another scheduler (or a user) started it first
+            continue
         db.session.commit()
         try:
             report_generation.dispatch(instance)
         except report_generation.QueueUnavailable:
             pass  # recorded as not enqueued: the sweep sends it once Redis answers
-    return len(added)
+    return len(due)
 
 
 def sweep_reports() -> int:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db as _db
 from app.models import Household, ReportDefinition, ReportInstance, ReportVersion
-from app.services import report_content, report_generation, reports
+from app.services import report_content, report_generation
 from app.services.demo import AS_OF, build_demo, demo_password
 from app.tasks.queues import redis_client
 from tests.conftest import ROOT, Client, database_url, dispose, log_in, make_test_app
@@ -42,9 +42,7 @@ def reports_app(tmp_path_factory, redis_url):
     )
     application.test_client_class = Client
     with application.app_context():
-        build_demo()
-        _db.session.commit()
-        reports.schedule(AS_OF)  # the instances owed on 20 March 2020 (not generated)
+        build_demo()  # with the 2020 calendar of reports, those due by 20 March generated
         _db.session.commit()
         _db.session.remove()
     yield application
@@ -102,7 +100,7 @@ def vi(value) -> str:
 
 def test_a_real_worker_generates_the_quarterly_district_report(ctx, tmp_path):
     instance = owed("programme_quarterly", "063", "2020-Q1")
-    assert (instance.period, instance.status) == ("2020-Q1", "scheduled")
+    assert (instance.status, instance.version) == ("draft", 1)  # the demo generated it at the cut-off
     report_generation.request(instance, None)
     _db.session.commit()
     report_generation.dispatch(instance)
@@ -111,11 +109,12 @@ def test_a_real_worker_generates_the_quarterly_district_report(ctx, tmp_path):
 
     assert result.returncode == 0, result.stderr[-3000:]
     instance = fresh(instance.id)
-    assert (instance.status, instance.version, instance.error) == ("draft", 1, None), result.stderr[-3000:]
-    [version] = instance.versions
+    assert (instance.status, instance.version, instance.error) == ("draft", 2, None), result.stderr[-3000:]
+    assert [v.number for v in instance.versions] == [1, 2]
+    version = instance.versions[-1]
     pdf = Path(ctx.config["STORAGE_DIR"]) / "reports" / version.pdf_name
     assert version.pdf_sha256 == hashlib.sha256(pdf.read_bytes()).hexdigest()
-    assert files_of(ctx, instance, 1) == [version.pdf_name, version.xlsx_name]  # no temporary file left
+    assert files_of(ctx, instance, 2) == [version.pdf_name, version.xlsx_name]  # no temporary file left
 
     text = pdf_text(pdf)
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
@@ -144,7 +143,7 @@ def test_a_real_worker_generates_the_quarterly_district_report(ctx, tmp_path):
     household = _db.session.scalars(select(Household).where(Household.status == "poor")).first()
     household.status = "other"
     _db.session.commit()
-    version = fresh(instance.id).versions[0]
+    version = fresh(instance.id).versions[-1]
     assert version.snapshot["sections"][0]["figures"]["poor"] == 1486
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == sha_before
     household.status = "poor"
@@ -160,8 +159,8 @@ def _post_generate(app, username: str, report_id: int, version: int, results: li
 
 
 def test_five_simultaneous_generate_requests_make_one_job_and_one_pdf(ctx):
-    instance = owed("task_progress_monthly", "02008", "2020-03")  # Cẩm Giàng
-    assert instance.status == "scheduled"
+    instance = owed("task_progress_monthly", "02008", "2020-03")  # Cẩm Giàng, left in draft by the demo
+    assert (instance.status, instance.version) == ("draft", 1)
     queue = Queue(ctx.config["REPORTS_QUEUE"], connection=redis_client())
     queue.empty()
     results: list[int] = []
@@ -184,9 +183,9 @@ def test_five_simultaneous_generate_requests_make_one_job_and_one_pdf(ctx):
     result = run_worker(ctx, ctx.config["REPORTS_QUEUE"], **worker_env(ctx))
     assert result.returncode == 0, result.stderr[-3000:]
     instance = fresh(instance.id)
-    assert (instance.status, instance.version) == ("draft", 1)
-    assert len(instance.versions) == 1
-    assert files_of(ctx, instance, 1) == [f"report-{instance.id}-v1.pdf", f"report-{instance.id}-v1.xlsx"]
+    assert (instance.status, instance.version) == ("draft", 2)
+    assert [v.number for v in instance.versions] == [1, 2]
+    assert files_of(ctx, instance, 2) == [f"report-{instance.id}-v2.pdf", f"report-{instance.id}-v2.xlsx"]
 
 
 def _wait_for(predicate, timeout: float, what: str) -> None:
@@ -210,7 +209,7 @@ def kill_with_horse(worker: subprocess.Popen) -> None:
 
 
 def test_a_worker_killed_mid_generation_loses_nothing(ctx):
-    instance = owed("task_progress_monthly", "02017", "2020-03")  # Quang Thuận
+    instance = owed("task_progress_monthly", "02017", "2020-04")  # Quang Thuận, April: generated now
     report_generation.request(instance, None)
     _db.session.commit()
     report_generation.dispatch(instance)
@@ -296,7 +295,7 @@ def test_redis_down_when_a_user_asks_for_a_report(ctx, tmp_path, monkeypatch):
     monkeypatch.setitem(
         ctx.extensions, "redis", Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
     )
-    instance = owed("task_progress_monthly", "02008", "2020-02")  # Cẩm Giàng, February
+    instance = owed("task_progress_monthly", "02008", "2020-04")  # Cẩm Giàng, April: generated now
     assert instance.status == "scheduled"
     client = log_in(ctx.test_client(), "staff", demo_password())
     server.terminate()
@@ -307,7 +306,7 @@ def test_redis_down_when_a_user_asks_for_a_report(ctx, tmp_path, monkeypatch):
     )
 
     assert response.status_code == 503
-    assert "The job queue cannot be reached right now" in response.get_data(as_text=True)
+    assert "Hiện không kết nối được hàng đợi công việc" in response.get_data(as_text=True)
     instance = fresh(instance.id)
     assert (instance.status, instance.version, instance.enqueued_at) == ("generating", 1, None)  # recorded
 

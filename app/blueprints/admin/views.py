@@ -1,8 +1,20 @@
-"""Administration: users, organisations, administrative units, the task catalogue and the audit log."""
+"""Administration: users, organisations, administrative units, the task catalogue, the audit log
+and the job queue's operations."""
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -20,8 +32,11 @@ from app.htmx import vary_on_htmx, wants_fragment
 from app.models import AdminUnit, Organisation, PovertyCause, TaskType, User
 from app.permissions import require_role
 from app.services import admin as admin_service
+from app.services import audit as audit_service
 from app.services import audit_log, scope
+from app.services import operations as operations_service
 from app.services.households import RegistryError
+from app.tasks.queues import redis_client
 
 bp = Blueprint("admin", __name__)
 
@@ -243,3 +258,38 @@ def audit():
         choices = {"actions": audit_log.actions(), "object_types": audit_log.OBJECT_TYPES}
         html = render_template("admin/audit.html", page=page, form=form, **choices)
     return vary_on_htmx(make_response(html))
+
+
+@bp.route("/operations")
+@require_role("admin")
+def operations():
+    """The job queue: queues and their counts, workers, the periodic jobs, the failed jobs.
+    When Redis cannot be reached the page says so instead."""
+    try:
+        state = operations_service.read_operations(redis_client(), current_app.config["RQ_QUEUES"])
+    except RedisError as error:
+        current_app.logger.warning("operations page: Redis cannot be reached: %s", error)
+        state = None
+    return render_template("admin/operations.html", ops=state)
+
+
+@bp.route("/operations/failed/<queue>/<job_id>/requeue", methods=["POST"])
+@require_role("admin")
+def operations_requeue(queue: str, job_id: str):
+    """Put a failed job back in its queue (audited); 404 for a job that is not failed there."""
+    if queue not in current_app.config["RQ_QUEUES"]:
+        abort(404)
+    try:
+        operations_service.requeue_failed(redis_client(), queue, job_id)
+    except operations_service.UnknownJob:
+        abort(404)
+    except RedisError as error:
+        current_app.logger.warning("requeue of job %s: Redis cannot be reached: %s", job_id, error)
+        flash(_("The job queue cannot be reached; nothing was requeued. Try again later."), "danger")
+        return redirect(url_for("admin.operations"), 303)
+    audit_service.record(
+        "requeue", actor=current_user, ip=_ip(), object_type="rq_job", changes={"job": [None, job_id]}
+    )
+    db.session.commit()
+    flash(_("Job %(job)s is back in the queue “%(queue)s”.", job=job_id, queue=queue), "success")
+    return redirect(url_for("admin.operations"), 303)

@@ -290,7 +290,7 @@ def compliance():
     form.year.choices = [(y, str(y)) for y in reversed(years)]
     form.validate()
     chosen = next((d for d in definitions if d.id == form.definition.data), None)
-    chosen = chosen or next((d for d in definitions if d.code == "programme_quarterly"), None)
+    chosen = chosen or reports.busiest_definition(current_user, definitions, today)
     year = form.year.data if form.year.data in years else today.year
     form.definition.data, form.year.data = (chosen.id if chosen else None), year
     table = reports.compliance(current_user, chosen, year, today) if chosen else None
