@@ -154,6 +154,35 @@ def compile_translations(venv_dir: Path = VENV_DIR, translations: Path = TRANSLA
     run_checked(argv, None)
 
 
+#: the system libraries WeasyPrint (the report PDFs) needs, which pip cannot install
+PANGO_LIBRARIES = ("pango-1.0", "pangoft2-1.0")
+PANGO_PACKAGES = ("libpango-1.0-0", "libpangoft2-1.0-0")
+
+
+def pango_missing() -> list[str]:
+    import ctypes.util
+
+    return [name for name in PANGO_LIBRARIES if ctypes.util.find_library(name) is None]
+
+
+def ensure_pango() -> None:
+    """Install Pango with apt-get when it is missing and we may (root on Debian or Ubuntu);
+    otherwise say what to install: everything but the report PDFs runs without it."""
+    if not pango_missing():
+        return
+    apt_get = shutil.which("apt-get")
+    if apt_get and hasattr(os, "geteuid") and os.geteuid() == 0:
+        say(f"installing {' and '.join(PANGO_PACKAGES)} for the report PDFs (apt-get)...")
+        run_checked([apt_get, "update", "-q"], None)
+        run_checked([apt_get, "install", "-y", "-q", "--no-install-recommends", *PANGO_PACKAGES], None)
+        return
+    say(
+        "WARNING: the Pango library is missing, so report PDFs cannot be generated until it is "
+        f"installed (Debian/Ubuntu: apt-get install {' '.join(PANGO_PACKAGES)}; macOS: brew install pango). "
+        "Everything else runs."
+    )
+
+
 def prepare(requirements: Path) -> Path:
     """Venv, requirements, translations: everything both commands need. Returns the venv python."""
     python = ensure_venv()
@@ -408,6 +437,7 @@ def run_system(sup: Supervisor, env: dict[str, str], python: Path, web_port: int
 
 def serve() -> int:
     python = prepare(ROOT / "requirements.txt")
+    ensure_pango()
     VAR_DIR.mkdir(exist_ok=True)
     env = child_env(os.environ, os.environ.get("SECRET_KEY") or load_secret_key(VAR_DIR / "secret_key"))
     web_port = env_port(env, "PORT", DEFAULT_WEB_PORT)

@@ -200,3 +200,30 @@ def test_port_left_in_time_wait_by_a_server_counts_as_free() -> None:
             accepted.close()  # the server side closes first, so it keeps TIME_WAIT on ``port``
             client.recv(1)
     assert run.port_is_free(port)
+
+
+def test_pango_found_here_needs_nothing(monkeypatch, capsys) -> None:
+    assert run.pango_missing() == []  # installed on this machine (.ci/run installs it)
+    monkeypatch.setattr(run, "run_checked", lambda *a, **k: pytest.fail("nothing to install"))
+    run.ensure_pango()
+    assert capsys.readouterr().out == ""
+
+
+def test_missing_pango_is_installed_as_root_with_apt_get(monkeypatch) -> None:
+    ran = []
+    monkeypatch.setattr(run, "pango_missing", lambda: ["pango-1.0"])
+    monkeypatch.setattr(run.shutil, "which", lambda name: "/usr/bin/apt-get" if name == "apt-get" else None)
+    monkeypatch.setattr(run.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(run, "run_checked", lambda argv, env: ran.append(list(argv)))
+    run.ensure_pango()
+    assert ran[0][1:] == ["update", "-q"]
+    assert ran[1][-2:] == ["libpango-1.0-0", "libpangoft2-1.0-0"] and "install" in ran[1]
+
+
+def test_missing_pango_without_apt_get_says_what_to_install(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(run, "pango_missing", lambda: ["pango-1.0"])
+    monkeypatch.setattr(run.shutil, "which", lambda name: None)
+    monkeypatch.setattr(run, "run_checked", lambda *a, **k: pytest.fail("cannot install"))
+    run.ensure_pango()
+    out = capsys.readouterr().out
+    assert "Pango" in out and "apt-get install libpango-1.0-0 libpangoft2-1.0-0" in out
