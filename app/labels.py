@@ -248,6 +248,18 @@ AUDIT_FIELDS = {
     "decision_comment": _l("Comment"),
     "version": _l("Version"),
     "job": _l("Job"),
+    "content": _l("Content"),
+    "legal_basis": _l("Legal basis"),
+    "sent_by": _l("How it is sent"),
+    "procedure": _l("Procedure"),
+    "recipients": _l("Recipients"),
+    "sections": _l("Outline"),
+    "cutoff_month": _l("Fixed cut-off: month"),
+    "cutoff_day": _l("Fixed cut-off: day"),
+    "deadline_commune": _l("Deadline of communes"),
+    "deadline_district": _l("Deadline of districts"),
+    "deadline_province": _l("Deadline of provinces"),
+    "day": _l("Date"),
 }
 
 

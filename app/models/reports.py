@@ -40,7 +40,8 @@ class ReportDefinition(db.Model):
     """One periodic report as NĐ 09/2019 Art. 7 defines it: name, content, who reports to whom and
     how, the data cut-off, the deadline, the frequency, the outline. Edited by admins.
 
-    ``builder`` names the function that freezes its figures (app/services/report_content.py).
+    ``builder`` names the function that freezes its figures (app/services/report_content.py);
+    ``sections`` name its numbered sections, in the builder's order.
     The cut-off follows the 15th-to-14th rule of its frequency unless ``cutoff_month`` and
     ``cutoff_day`` fix it in the year (the preliminary review result stops in November).
     """
@@ -60,6 +61,7 @@ class ReportDefinition(db.Model):
     builder: Mapped[str] = mapped_column(String(40))
     sections: Mapped[list] = mapped_column(JSON, default=list)  # the outline: section titles, in order
     sent_by: Mapped[str] = mapped_column(String(200), default="")  # how it is sent
+    procedure: Mapped[str] = mapped_column(Text, default="")  # who prepares, checks, signs and sends it
     recipients: Mapped[list] = mapped_column(JSON, default=list)  # "Nơi nhận" lines of the document
     cutoff_month: Mapped[int | None] = mapped_column(Integer)
     cutoff_day: Mapped[int | None] = mapped_column(Integer)

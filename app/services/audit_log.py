@@ -38,6 +38,8 @@ OBJECT_TYPES = (
     "admin_units",
     "task_types",
     "report_instances",
+    "report_definitions",
+    "holidays",
     "rq_job",
 )
 HISTORY_LIMIT = 200

@@ -14,7 +14,7 @@ from babel.numbers import format_decimal
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import ReportDefinition, ReportInstance, ReviewRecord, SupportTask, TaskType
+from app.models import Household, ReportDefinition, ReportInstance, ReviewRecord, SupportTask, TaskType, User
 from app.models.reviews import ReviewKind, Transition
 from app.models.tasks import OPEN_STATUSES, TaskStatus
 from app.services import clock, coverage, indicators, reports, scope, stats
@@ -289,6 +289,70 @@ def tasks_section(who, unit: scope.Unit, period: cal.Period) -> dict:
     return section
 
 
+#: the overdue tasks a commune's monthly report lists by name (the rest are counted)
+OVERDUE_LISTED = 40
+
+
+def overdue_section(who, unit: scope.Unit, period: cal.Period) -> dict:
+    """The tasks overdue at the cut-off, longest overdue first: what the commune must chase."""
+    in_scope = scope.scope_clause(
+        SupportTask, who, scope.unit_index().family(unit.id) & scope.scope_unit_ids(who)
+    )
+    conditions = (
+        in_scope,
+        SupportTask.created_at <= _end_of(period.cut_off),
+        SupportTask.due_date < period.cut_off,
+        SupportTask.status.in_(OPEN_STATUSES),
+    )
+    total = db.session.scalar(select(func.count()).select_from(SupportTask).where(*conditions))
+    rows = db.session.execute(
+        select(Household.code, TaskType.name_vi, User.full_name, SupportTask.due_date, SupportTask.status)
+        .select_from(SupportTask)
+        .join(Household, Household.id == SupportTask.household_id)
+        .join(TaskType, TaskType.id == SupportTask.task_type_id)
+        .outerjoin(User, User.id == SupportTask.officer_id)
+        .where(*conditions)
+        .order_by(SupportTask.due_date, SupportTask.id)
+        .limit(OVERDUE_LISTED)
+    ).all()
+    listed = [
+        [
+            code,
+            kind,
+            officer or "—",
+            due.strftime("%d/%m/%Y"),
+            (period.cut_off - due).days,
+            TASK_STATUSES_VI[status],
+        ]
+        for code, kind, officer, due, status in rows
+    ]
+    more = f" (liệt kê {len(listed)} nhiệm vụ quá hạn lâu nhất)" if total > len(listed) else ""
+    return {
+        "title": "Nhiệm vụ quá hạn",
+        "paragraphs": [
+            f"Đến ngày chốt số liệu có {vi_number(total)} nhiệm vụ quá hạn chưa hoàn thành{more}."
+            if total
+            else "Không có nhiệm vụ quá hạn."
+        ],
+        "tables": [
+            {
+                "title": "Nhiệm vụ quá hạn chưa hoàn thành",
+                "columns": [
+                    "Mã hộ",
+                    "Loại hỗ trợ",
+                    "Cán bộ phụ trách",
+                    "Hạn",
+                    "Số ngày quá hạn",
+                    "Trạng thái",
+                ],
+                "rows": listed,
+            }
+        ]
+        if listed
+        else [],
+    }
+
+
 def coverage_section(who, unit: scope.Unit, period: cal.Period) -> dict:
     figures = coverage.coverage(who, unit)
     rows = [
@@ -412,7 +476,11 @@ def resources_section(who, unit: scope.Unit, period: cal.Period) -> dict:
 def _sections(definition: ReportDefinition, who, unit: scope.Unit, period: cal.Period) -> list[dict]:
     builder = definition.builder
     if builder == "task_progress":
-        return [tasks_section(who, unit, period), coverage_section(who, unit, period)]
+        return [
+            tasks_section(who, unit, period),
+            overdue_section(who, unit, period),
+            coverage_section(who, unit, period),
+        ]
     if builder == "programme_quarterly":
         return [
             households_section(who, unit, period),
@@ -420,8 +488,8 @@ def _sections(definition: ReportDefinition, who, unit: scope.Unit, period: cal.P
             tasks_section(who, unit, period),
             coverage_section(who, unit, period),
         ]
-    if builder == "annual_review":
-        kind = ReviewKind.PRELIMINARY if definition.cutoff_month is not None else ReviewKind.OFFICIAL
+    if builder in ("review_preliminary", "review_official"):
+        kind = ReviewKind.PRELIMINARY if builder == "review_preliminary" else ReviewKind.OFFICIAL
         return review_section(who, unit, period, kind)
     if builder == "programme_monitoring":
         return [
@@ -442,6 +510,9 @@ def build(instance: ReportInstance, *, issued_on: date | None = None) -> dict:
     above = index.units.get(unit.parent_id) if unit.parent_id else None
     who = scope.UnitScope(unit.id)
     sections = _sections(definition, who, unit, period)
+    if len(definition.sections) == len(sections):  # the outline is data: admins name the sections
+        for section, title in zip(sections, definition.sections, strict=True):
+            section["title"] = title
     return {
         "schema": SCHEMA,
         "definition": {"code": definition.code, "name": definition.name},

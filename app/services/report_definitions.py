@@ -14,6 +14,14 @@ from app.extensions import db
 from app.models import Holiday, ReportDeadline, ReportDefinition
 
 SENT_BY = "Hệ thống thông tin báo cáo (bản điện tử có chữ ký số) và văn bản giấy"
+PROCEDURE_COMMUNE = (
+    "Công chức Lao động - Thương binh và Xã hội xã lập báo cáo từ số liệu của hệ thống; Chủ tịch UBND xã "
+    "ký, gửi UBND huyện (qua Phòng Lao động - Thương binh và Xã hội); Phòng kiểm tra, phê duyệt hoặc trả lại."
+)
+PROCEDURE_DISTRICT = (
+    "Phòng Lao động - Thương binh và Xã hội huyện tổng hợp, lập báo cáo; lãnh đạo UBND huyện ký, gửi "
+    "UBND tỉnh và Sở Lao động - Thương binh và Xã hội; Sở kiểm tra, phê duyệt hoặc trả lại."
+)
 #: the year the schedule begins: the demo district's article is of March 2020
 FIRST_DAY = date(2020, 1, 1)
 
@@ -58,7 +66,7 @@ DEFINITIONS = [
         "so với năm trước.",
         "legal_basis": "QĐ 24/2021/QĐ-TTg; TT 07/2021/TT-BLĐTBXH",
         "frequency": "annual",
-        "builder": "annual_review",
+        "builder": "review_preliminary",
         "sections": ["Kết quả rà soát theo đơn vị", "Biến động hộ nghèo, hộ cận nghèo theo xã"],
         "recipients": ["UBND tỉnh", "Sở Lao động - Thương binh và Xã hội tỉnh", "Lưu: VT"],
         "cutoff": (11, 10),
@@ -71,7 +79,7 @@ DEFINITIONS = [
         "động so với năm trước.",
         "legal_basis": "QĐ 24/2021/QĐ-TTg; TT 07/2021/TT-BLĐTBXH",
         "frequency": "annual",
-        "builder": "annual_review",
+        "builder": "review_official",
         "sections": ["Kết quả rà soát theo đơn vị", "Biến động hộ nghèo, hộ cận nghèo theo xã"],
         "recipients": ["UBND tỉnh", "Sở Lao động - Thương binh và Xã hội tỉnh", "Lưu: VT"],
         "deadlines": [("district", "province", None, (12, 19))],
@@ -128,6 +136,7 @@ def seed_definitions() -> int:
             builder=spec["builder"],
             sections=spec["sections"],
             sent_by=SENT_BY,
+            procedure=PROCEDURE_COMMUNE if spec["deadlines"][0][0] == "commune" else PROCEDURE_DISTRICT,
             recipients=spec["recipients"],
             cutoff_month=cutoff_month,
             cutoff_day=cutoff_day,

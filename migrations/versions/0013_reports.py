@@ -34,6 +34,7 @@ def upgrade():
     sa.Column('builder', sa.String(length=40), nullable=False),
     sa.Column('sections', sa.JSON(), nullable=False),
     sa.Column('sent_by', sa.String(length=200), nullable=False),
+    sa.Column('procedure', sa.Text(), nullable=False),
     sa.Column('recipients', sa.JSON(), nullable=False),
     sa.Column('cutoff_month', sa.Integer(), nullable=True),
     sa.Column('cutoff_day', sa.Integer(), nullable=True),

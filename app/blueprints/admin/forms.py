@@ -1,17 +1,31 @@
 """Administration forms."""
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    FieldList,
+    Form,
+    FormField,
     IntegerField,
     PasswordField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from app import labels
 from app.forms import MultiCheckboxField
@@ -136,3 +150,126 @@ class AuditFilterForm(FlaskForm):
             for name, field in self._fields.items()
             if name != "page"
         } | {"page": self.page.data if self.page.data and not self.page.errors else 1}
+
+
+#: a year without 29 February: a fixed day of the year must exist in every year
+_COMMON_YEAR = 2021
+MAX_LINE = 200
+MAX_LINES = 30
+
+
+def check_day_of_year(month_field, day_field) -> bool:
+    """Put an error on ``month_field`` unless month and day are both empty or both given and
+    name a day that every year has (31 April and 29 February are refused). True if valid."""
+    month, day = month_field.data, day_field.data
+    if month is None and day is None:
+        return True
+    if month is None or day is None:
+        message = _l("Give both the month and the day, or neither.")
+    else:
+        try:
+            date(_COMMON_YEAR, month, day)
+            return True
+        except ValueError:
+            message = _l("%(day)s/%(month)s is not a day that every year has.", day=day, month=month)
+    month_field.errors = [*month_field.errors, message]
+    return False
+
+
+class LinesField(TextAreaField):
+    """A textarea of one item per line, as a list; blank lines and surrounding spaces dropped."""
+
+    def _value(self) -> str:
+        return "\n".join(self.data or [])
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = [line.strip() for line in valuelist[0].splitlines() if line.strip()]
+
+
+def _check_lines(field) -> None:
+    if not field.data:
+        raise ValidationError(_l("Write at least one line."))
+    if len(field.data) > MAX_LINES:
+        raise ValidationError(_l("At most %(n)s lines.", n=MAX_LINES))
+    if any(len(line) > MAX_LINE for line in field.data):
+        raise ValidationError(_l("A line has at most %(n)s characters.", n=MAX_LINE))
+
+
+class DeadlineRuleForm(Form):
+    """One level's deadline: working days after the cut-off, or a fixed day of the year; exactly
+    one of the two. A subform of ``ReportDefinitionForm`` (the CSRF token is the parent's)."""
+
+    working_days = IntegerField(
+        _l("Working days after the cut-off"),
+        validators=[Optional(), NumberRange(min=1, max=60, message=_l("Between 1 and 60 working days."))],
+    )
+    fixed_month = IntegerField(
+        _l("or a fixed date: month"),
+        validators=[Optional(), NumberRange(min=1, max=12, message=_l("A month from 1 to 12."))],
+    )
+    fixed_day = IntegerField(
+        _l("day"), validators=[Optional(), NumberRange(min=1, max=31, message=_l("A day from 1 to 31."))]
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        has_days = self.working_days.data is not None
+        has_date = self.fixed_month.data is not None or self.fixed_day.data is not None
+        if has_days and has_date:
+            message = _l("Give either working days or a fixed date, not both.")
+        elif not (has_days or has_date):
+            message = _l("Give the working days after the cut-off, or a fixed date.")
+        else:
+            return check_day_of_year(self.fixed_month, self.fixed_day)
+        self.working_days.errors = [*self.working_days.errors, message]
+        return False
+
+
+class ReportDefinitionForm(FlaskForm):
+    """The elements of a report definition (NĐ 09/2019 Art. 7) an admin may change, and its
+    rules: an optional fixed cut-off and one deadline rule per level, in the definition's order.
+    Code, frequency, builder and levels are not fields: generation relies on them."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    content = TextAreaField(_l("Content"), validators=[Optional(), Length(max=2000)])
+    legal_basis = StringField(_l("Legal basis"), validators=[Optional(), Length(max=200)])
+    sent_by = StringField(_l("How it is sent"), validators=[Optional(), Length(max=200)])
+    procedure = TextAreaField(
+        _l("Procedure: who prepares, checks, signs and sends it"), validators=[Optional(), Length(max=2000)]
+    )
+    recipients = LinesField(_l("Recipients (one per line)"), default=list)
+    sections = LinesField(_l("Outline: section titles (one per line)"), default=list)
+    active = BooleanField(_l("Active: new reports are scheduled"), default=True)
+    cutoff_month = IntegerField(
+        _l("Fixed cut-off: month"),
+        validators=[Optional(), NumberRange(min=1, max=12, message=_l("A month from 1 to 12."))],
+    )
+    cutoff_day = IntegerField(
+        _l("Fixed cut-off: day"),
+        validators=[Optional(), NumberRange(min=1, max=31, message=_l("A day from 1 to 31."))],
+    )
+    deadlines = FieldList(FormField(DeadlineRuleForm))
+
+    def validate_recipients(self, field) -> None:
+        _check_lines(field)
+
+    def validate_sections(self, field) -> None:
+        _check_lines(field)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.cutoff_month.errors or self.cutoff_day.errors:
+            return False
+        return check_day_of_year(self.cutoff_month, self.cutoff_day) and valid
+
+    def rules_valid(self) -> bool:
+        """Whether the cut-off and the deadline rules passed (after ``validate``): enough for a
+        preview even when other fields did not."""
+        return not (self.cutoff_month.errors or self.cutoff_day.errors or self.deadlines.errors)
+
+
+class HolidayForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[DataRequired(message=_l("Give the date."))])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])

@@ -1,5 +1,5 @@
-"""Administration: users, organisations, administrative units, the task catalogue, the audit log
-and the job queue's operations."""
+"""Administration: users, organisations, administrative units, the task catalogue, the report
+definitions and holidays, the audit log and the job queue's operations."""
 
 from flask import (
     Blueprint,
@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -21,21 +22,24 @@ from sqlalchemy.orm import selectinload
 from app import labels
 from app.blueprints.admin.forms import (
     AuditFilterForm,
+    HolidayForm,
     NewUserForm,
     OrganisationForm,
+    ReportDefinitionForm,
     TaskTypeForm,
     UnitForm,
     UserForm,
 )
 from app.extensions import db
 from app.htmx import vary_on_htmx, wants_fragment
-from app.models import AdminUnit, Organisation, PovertyCause, TaskType, User
+from app.models import AdminUnit, Holiday, Organisation, PovertyCause, ReportDefinition, TaskType, User
 from app.permissions import require_role
 from app.services import admin as admin_service
 from app.services import audit as audit_service
-from app.services import audit_log, scope
+from app.services import audit_log, clock, report_admin, reports, scope
 from app.services import operations as operations_service
 from app.services.households import RegistryError
+from app.services.report_admin import CalendarRules, DeadlineRule, ReportAdminError
 from app.tasks.queues import redis_client
 
 bp = Blueprint("admin", __name__)
@@ -293,3 +297,163 @@ def operations_requeue(queue: str, job_id: str):
     db.session.commit()
     flash(_("Job %(job)s is back in the queue “%(queue)s”.", job=job_id, queue=queue), "success")
     return redirect(url_for("admin.operations"), 303)
+
+
+#: the messages of ``report_admin``'s refusals (ReportAdminError codes)
+REPORT_ADMIN_MESSAGES = {
+    "cutoff_annual_only": _l(
+        "Only an annual report can have a fixed cut-off; the others follow the 15th-to-14th rule."
+    ),
+    "cutoff_after_period": _l("A fixed cut-off falls by 14 December, the end of the annual period."),
+    "deadline_levels": _l("Give a rule for every level."),
+    "fixed_annual_only": _l(
+        "A fixed date suits an annual report only: give the working days after the cut-off."
+    ),
+    "fixed_before_cutoff": _l("The deadline must come after the cut-off (%(cut_off)s)."),
+    "holiday_taken": _l("This date is already in the list of holidays (%(name)s)."),
+}
+
+
+def _report_admin_error(form, error: ReportAdminError) -> None:
+    field = form[error.field] if error.index is None else form.deadlines.entries[error.index][error.field]
+    field.errors = [*field.errors, str(REPORT_ADMIN_MESSAGES[error.code]) % error.params]
+
+
+@bp.route("/report-definitions")
+@require_role("admin")
+def report_definitions():
+    """The periodic reports (NĐ 09/2019): their elements and each level's deadline rule."""
+    rows = db.session.scalars(
+        select(ReportDefinition)
+        .options(selectinload(ReportDefinition.deadlines))
+        .order_by(ReportDefinition.id)
+    ).all()
+    return render_template("admin/report_definitions.html", definitions=rows)
+
+
+def _definition_form(definition: ReportDefinition) -> ReportDefinitionForm:
+    form = ReportDefinitionForm(obj=definition)
+    if len(form.deadlines.entries) != len(definition.deadlines):
+        abort(400)  # the page posts one rule per level: a post without them is not from it
+    return form
+
+
+def _submitted_rules(form: ReportDefinitionForm, definition: ReportDefinition) -> CalendarRules:
+    return CalendarRules(
+        definition.frequency,
+        form.cutoff_month.data,
+        form.cutoff_day.data,
+        tuple(
+            DeadlineRule(
+                row.level,
+                row.receiving_level,
+                entry.working_days.data,
+                entry.fixed_month.data,
+                entry.fixed_day.data,
+            )
+            for row, entry in zip(definition.deadlines, form.deadlines.entries, strict=True)
+        ),
+    )
+
+
+def _submitted_preview(form: ReportDefinitionForm, definition: ReportDefinition) -> list | None:
+    """The calendar of a validated form's rules, or None (the refusal on the form) when they fail."""
+    if not form.rules_valid():
+        return None
+    rules = _submitted_rules(form, definition)
+    try:
+        report_admin.check_rules(definition, rules)
+    except ReportAdminError as error:
+        _report_admin_error(form, error)
+        return None
+    return report_admin.preview(rules, clock.today(), reports.holidays())
+
+
+def _definition_page(form: ReportDefinitionForm, definition: ReportDefinition, preview: list | None) -> str:
+    return render_template(
+        "admin/report_definition_form.html", form=form, definition=definition, preview=preview
+    )
+
+
+@bp.route("/report-definitions/<int:definition_id>/edit", methods=["GET", "POST"])
+@require_role("admin")
+def report_definition_edit(definition_id: int):
+    """Change a definition's elements and rules, with the calendar they give under the form."""
+    definition = db.get_or_404(ReportDefinition, definition_id)
+    form = _definition_form(definition)
+    if not form.is_submitted():
+        rows = report_admin.preview(report_admin.rules_of(definition), clock.today(), reports.holidays())
+        return _definition_page(form, definition, rows)
+    valid = form.validate()
+    rows = _submitted_preview(form, definition)
+    if valid and rows is not None:
+        rules = _submitted_rules(form, definition)
+        report_admin.save_definition(current_user, definition, form.data, rules, ip=_ip())
+        db.session.commit()
+        flash(_("Report definition saved. Reports already created keep their deadlines."), "success")
+        return redirect(url_for("admin.report_definitions"))
+    return _definition_page(form, definition, rows), 422
+
+
+@bp.route("/report-definitions/<int:definition_id>/preview", methods=["POST"])
+@require_role("admin")
+def report_definition_preview(definition_id: int):
+    """The calendar the submitted rules would give, saving nothing: the preview fragment for the
+    form's live preview (htmx, target ``definition-preview``), else the whole form page."""
+    definition = db.get_or_404(ReportDefinition, definition_id)
+    form = _definition_form(definition)
+    valid = form.validate()
+    rows = _submitted_preview(form, definition)
+    if wants_fragment("definition-preview"):
+        html = render_template(
+            "admin/_definition_preview.html", form=form, definition=definition, preview=rows, fragment=True
+        )
+        status = 200 if rows is not None else 422
+    else:
+        html = _definition_page(form, definition, rows)
+        status = 200 if valid and rows is not None else 422
+    return vary_on_htmx(make_response(html, status))
+
+
+def _holiday_year() -> int:
+    year = request.args.get("year", type=int)
+    return year if year is not None and 1900 <= year <= 2999 else clock.today().year
+
+
+def _holidays_page(form: HolidayForm, year: int) -> str:
+    years = sorted({*report_admin.holiday_years(), clock.today().year, year})
+    return render_template(
+        "admin/holidays.html", form=form, year=year, years=years, holidays=report_admin.holidays_of(year)
+    )
+
+
+@bp.route("/holidays", methods=["GET", "POST"])
+@require_role("admin")
+def holidays():
+    """The public holidays of a year (``?year=``, default this year); a POST adds one."""
+    form = HolidayForm()
+    year = _holiday_year()
+    if form.validate_on_submit():
+        try:
+            holiday = report_admin.add_holiday(current_user, form.day.data, form.name.data, ip=_ip())
+        except ReportAdminError as error:
+            _report_admin_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Holiday %(day)s added.", day=holiday.day.strftime("%d/%m/%Y")), "success")
+            return redirect(url_for("admin.holidays", year=holiday.day.year), 303)
+    if not form.is_submitted():
+        return _holidays_page(form, year)
+    return _holidays_page(form, form.day.data.year if form.day.data else year), 422
+
+
+@bp.route("/holidays/<int:holiday_id>/delete", methods=["POST"])
+@require_role("admin")
+def holiday_delete(holiday_id: int):
+    """Remove a holiday (audited); deadlines of reports already created stay as they are."""
+    holiday = db.get_or_404(Holiday, holiday_id)
+    day = holiday.day
+    report_admin.delete_holiday(current_user, holiday, ip=_ip())
+    db.session.commit()
+    flash(_("Holiday %(day)s removed.", day=day.strftime("%d/%m/%Y")), "success")
+    return redirect(url_for("admin.holidays", year=day.year), 303)
