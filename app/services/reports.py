@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -582,12 +582,13 @@ def compliance(
     *,
     period: str | None = None,
 ) -> Compliance:
-    """The instances of ``definition`` in scope, for the periods of ``year`` or for one ``period``."""
+    """The instances of ``definition`` in scope, for one ``period``, or for the periods of ``year``
+    that have begun by ``today`` (the calendar ahead says nothing about compliance yet)."""
     today = today or clock.today()
     condition = (
         ReportInstance.period == period
         if period is not None
-        else func.substr(ReportInstance.period, 1, 4) == str(year)
+        else and_(func.substr(ReportInstance.period, 1, 4) == str(year), ReportInstance.period_start <= today)
     )
     instances = db.session.scalars(
         select(ReportInstance).where(
