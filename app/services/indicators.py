@@ -91,14 +91,14 @@ def _percent(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) * 100 / whole).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def review_year_by(on: date, who) -> int | None:
-    """The latest official review year complete by ``on`` (a year's review ends on 14 December)."""
-    years = [y for y in stats.official_years(who) if date(y, 12, 14) <= on]
-    return years[-1] if years else None
+def review_year_by(on: date, who, years: list[int] | None = None) -> int | None:
+    """The latest official review year complete by ``on`` (a year's review ends on 14 December);
+    ``years``: the official years in scope, when already known."""
+    done = [y for y in (stats.official_years(who) if years is None else years) if date(y, 12, 14) <= on]
+    return done[-1] if done else None
 
 
-def _rate_reduction(who, unit: scope.Unit, year: int, field: str) -> Decimal | None:
-    years = stats.official_years(who)
+def _rate_reduction(who, unit: scope.Unit, year: int, field: str, years: list[int]) -> Decimal | None:
     if year not in years or year - 1 not in years:
         return None
     now, before = stats.household_stats(who, unit, year), stats.household_stats(who, unit, year - 1)
@@ -127,26 +127,32 @@ def _done_tasks(who, unit: scope.Unit, condition, first: date, on: date) -> tupl
     return int(row[1]), int(row[0])
 
 
-def _without_deprivation(who, unit: scope.Unit, year: int | None, codes: tuple[str, ...]) -> Decimal | None:
+def _without_deprivations(who, unit: scope.Unit, year: int | None) -> dict[str, Decimal | None]:
+    """The share of poor households not deprived on each of ``DEPRIVATIONS``, in one query."""
     if year is None:
-        return None
-    deprived = exists(
-        select(1)
-        .select_from(review_deprivations)
-        .join(Indicator, Indicator.id == review_deprivations.c.indicator_id)
-        .where(review_deprivations.c.review_id == ReviewRecord.id, Indicator.code.in_(codes))
-    )
+        return dict.fromkeys(DEPRIVATIONS)
+
+    def deprived(codes: tuple[str, ...]):
+        return exists(
+            select(1)
+            .select_from(review_deprivations)
+            .join(Indicator, Indicator.id == review_deprivations.c.indicator_id)
+            .where(review_deprivations.c.review_id == ReviewRecord.id, Indicator.code.in_(codes))
+        )
+
     unit_ids = scope.unit_index().units_for_year(unit.id, year) & scope.scope_unit_ids(who)
     row = db.session.execute(
-        select(func.count(), func.count().filter(deprived)).where(
+        select(
+            func.count(), *(func.count().filter(deprived(codes)) for codes in DEPRIVATIONS.values())
+        ).where(
             ReviewRecord.year == year,
             ReviewRecord.kind == ReviewKind.OFFICIAL,
             ReviewRecord.result == ReviewResult.POOR,
             scope.scope_clause(ReviewRecord, who, unit_ids),
         )
     ).one()
-    poor, deprived_count = int(row[0]), int(row[1])
-    return _percent(poor - deprived_count, poor)
+    poor = int(row[0])
+    return {key: _percent(poor - int(n), poor) for key, n in zip(DEPRIVATIONS, row[1:], strict=True)}
 
 
 def _health_insurance(who, unit: scope.Unit) -> Decimal | None:
@@ -161,30 +167,30 @@ def _health_insurance(who, unit: scope.Unit) -> Decimal | None:
     return _percent(int(row[1]), int(row[0]))
 
 
+def actuals(who, unit: scope.Unit, year: int, on: date) -> dict[str, Decimal | None]:
+    """The value of every indicator for ``unit`` in ``year`` as known on ``on`` (None: nothing to
+    measure yet, e.g. no review of ``year`` or no poor household), by key."""
+    first, years = date(year, 1, 1), stats.official_years(who)
+    reviewed = date(year, 12, 14) <= on
+    jobs = and_(TaskType.outcome_kind == OutcomeKind.JOB, SupportTask.outcome_employer.is_not(None))
+    values = {
+        "poverty_rate_reduction": _rate_reduction(who, unit, year, "poor_rate", years) if reviewed else None,
+        "near_poor_rate_reduction": _rate_reduction(who, unit, year, "near_poor_rate", years)
+        if reviewed
+        else None,
+        "new_jobs": Decimal(_done_tasks(who, unit, jobs, first, on)[0]),
+        "tuition_exemption": _percent(*_done_tasks(who, unit, TaskType.code == "TUITION", first, on)),
+        "health_insurance": _health_insurance(who, unit),
+        **_without_deprivations(who, unit, review_year_by(on, who, years)),
+    }
+    return {spec.key: values[spec.key] for spec in INDICATORS}
+
+
 def actual(who, unit: scope.Unit, key: str, year: int, on: date) -> Decimal | None:
-    """The value of indicator ``key`` for ``unit`` in ``year`` as known on ``on`` (None: nothing
-    to measure yet, e.g. no review of ``year`` or no poor household)."""
-    first = date(year, 1, 1)
-    if key == "poverty_rate_reduction":
-        return _rate_reduction(who, unit, year, "poor_rate") if date(year, 12, 14) <= on else None
-    if key == "near_poor_rate_reduction":
-        return _rate_reduction(who, unit, year, "near_poor_rate") if date(year, 12, 14) <= on else None
-    if key == "new_jobs":
-        done, _all = _done_tasks(
-            who,
-            unit,
-            and_(TaskType.outcome_kind == OutcomeKind.JOB, SupportTask.outcome_employer.is_not(None)),
-            first,
-            on,
-        )
-        return Decimal(done)
-    if key == "tuition_exemption":
-        return _percent(*_done_tasks(who, unit, TaskType.code == "TUITION", first, on))
-    if key == "health_insurance":
-        return _health_insurance(who, unit)
-    if key in DEPRIVATIONS:
-        return _without_deprivation(who, unit, review_year_by(on, who), DEPRIVATIONS[key])
-    raise KeyError(key)
+    """One indicator of ``actuals``."""
+    if key not in BY_KEY:
+        raise KeyError(key)
+    return actuals(who, unit, year, on)[key]
 
 
 def targets(unit_id: int, year: int) -> dict[str, Decimal]:

@@ -55,8 +55,9 @@ def headline(user: User, year: int | None = None) -> Headline:
     current = stats.household_stats(user, unit, year)
     previous = stats.household_stats(user, unit, year - 1) if year - 1 in years else None
     allowed = scope.scope_unit_ids(user)
+    children = _children_valid_in(scope.unit_index(), unit, year, allowed)
     rows = [
-        UnitRow(child, stats.household_stats(user, child, year))
-        for child in _children_valid_in(scope.unit_index(), unit, year, allowed)
+        UnitRow(child, figures)
+        for child, figures in zip(children, stats.household_stats_of(user, children, year), strict=True)
     ]
     return Headline(unit, year, years, current, previous, [r for r in rows if r.stats.households])

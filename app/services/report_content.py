@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from babel.numbers import format_decimal
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from app.extensions import db
 from app.models import Household, ReportDefinition, ReportInstance, ReviewRecord, SupportTask, TaskType, User
@@ -110,11 +110,11 @@ def households_section(who, unit: scope.Unit, period: cal.Period) -> dict:
             f"tỷ lệ hộ cận nghèo giảm {vi_number(before.near_poor_rate - total.near_poor_rate)} điểm %."
         )
     rows = []
-    for child in _children(unit, date(year, 12, 31)):
-        figures = stats.household_stats(who, child, year)
+    children = _children(unit, date(year, 12, 31))
+    for figures in stats.household_stats_of(who, children, year):
         rows.append(
             [
-                child.name,
+                figures.unit_name,
                 figures.households,
                 figures.poor,
                 str(figures.poor_rate),
@@ -179,9 +179,10 @@ def households_section(who, unit: scope.Unit, period: cal.Period) -> dict:
 
 def indicators_section(who, unit: scope.Unit, period: cal.Period) -> dict:
     targets = indicators.targets(unit.id, period.year)
+    values = indicators.actuals(who, unit, period.year, period.cut_off)
     rows = []
     for spec in indicators.INDICATORS:
-        value = indicators.actual(who, unit, spec.key, period.year, period.cut_off)
+        value = values[spec.key]
         target = targets.get(spec.key)
         measure = {"points": "điểm %", "percent": "%", "count": "người"}[spec.measure]
         rows.append(
@@ -215,36 +216,35 @@ def _plain(value: Decimal):
     return int(value) if value == value.to_integral_value() else str(value.quantize(Decimal("0.01")))
 
 
+def _done_after(day: date):
+    return and_(SupportTask.status == TaskStatus.DONE, SupportTask.done_on > day)
+
+
+def _overdue_on(day: date):
+    """Overdue on ``day``: due before it and still open then (open now, or done after it)."""
+    return and_(or_(SupportTask.status.in_(OPEN_STATUSES), _done_after(day)), SupportTask.due_date < day)
+
+
 def _task_counts(who, unit: scope.Unit, period: cal.Period) -> tuple[dict, Counter]:
+    """Tasks created by the cut-off, by type and by their status on that day (done later: still in
+    progress then), and those overdue on that day by type; one pass over the tasks."""
     in_scope = scope.scope_clause(
         SupportTask, who, scope.unit_index().family(unit.id) & scope.scope_unit_ids(who)
     )
+    done_later, overdue_then = _done_after(period.cut_off), _overdue_on(period.cut_off)
     rows = db.session.execute(
-        select(TaskType.name_vi, SupportTask.status, SupportTask.done_on, func.count())
+        select(TaskType.name_vi, SupportTask.status, done_later, overdue_then, func.count())
         .select_from(SupportTask)
         .join(TaskType, TaskType.id == SupportTask.task_type_id)
         .where(in_scope, SupportTask.created_at <= _end_of(period.cut_off))
-        .group_by(TaskType.name_vi, SupportTask.status, SupportTask.done_on)
+        .group_by(TaskType.name_vi, SupportTask.status, done_later, overdue_then)
     ).all()
     by_type: dict[str, Counter] = {}
     overdue = Counter()
-    for name, status, done_on, count in rows:
-        if status == TaskStatus.DONE and done_on is not None and done_on > period.cut_off:
-            status = TaskStatus.IN_PROGRESS  # done after the cut-off: still open on that day
-        by_type.setdefault(name, Counter())[status] += count
-    overdue_rows = db.session.execute(
-        select(TaskType.name_vi, func.count())
-        .select_from(SupportTask)
-        .join(TaskType, TaskType.id == SupportTask.task_type_id)
-        .where(
-            in_scope,
-            SupportTask.created_at <= _end_of(period.cut_off),
-            SupportTask.due_date < period.cut_off,
-            SupportTask.status.in_(OPEN_STATUSES),
-        )
-        .group_by(TaskType.name_vi)
-    )
-    overdue.update(dict(overdue_rows.all()))
+    for name, status, later, late, count in rows:
+        by_type.setdefault(name, Counter())[TaskStatus.IN_PROGRESS if later else status] += count
+        if late:
+            overdue[name] += count
     return by_type, overdue
 
 
@@ -298,12 +298,7 @@ def overdue_section(who, unit: scope.Unit, period: cal.Period) -> dict:
     in_scope = scope.scope_clause(
         SupportTask, who, scope.unit_index().family(unit.id) & scope.scope_unit_ids(who)
     )
-    conditions = (
-        in_scope,
-        SupportTask.created_at <= _end_of(period.cut_off),
-        SupportTask.due_date < period.cut_off,
-        SupportTask.status.in_(OPEN_STATUSES),
-    )
+    conditions = (in_scope, SupportTask.created_at <= _end_of(period.cut_off), _overdue_on(period.cut_off))
     total = db.session.scalar(select(func.count()).select_from(SupportTask).where(*conditions))
     rows = db.session.execute(
         select(Household.code, TaskType.name_vi, User.full_name, SupportTask.due_date, SupportTask.status)
@@ -322,7 +317,9 @@ def overdue_section(who, unit: scope.Unit, period: cal.Period) -> dict:
             officer or "—",
             due.strftime("%d/%m/%Y"),
             (period.cut_off - due).days,
-            TASK_STATUSES_VI[status],
+            TASK_STATUSES_VI[
+                TaskStatus.IN_PROGRESS if status == TaskStatus.DONE else status
+            ],  # on the cut-off
         ]
         for code, kind, officer, due, status in rows
     ]

@@ -27,7 +27,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from app.extensions import db
 from app.models import ReportInstance, ReportVersion, User
@@ -281,12 +281,19 @@ def generate(
         return "busy"
     stem = file_stem(instance_id, version)
     _remove_leftovers(stem)
+    renewed = time.monotonic()
+    renew_every = current_app.config["REPORT_LEASE_SECONDS"] / 4
 
     def step(name: str) -> None:
+        """Report progress, and renew the lease once a quarter of it has gone (a step takes well
+        under a second, a lease lasts minutes: a commit per step would cost more than it guards)."""
+        nonlocal renewed
         progress(name)
         _pause()
-        if not _lease(instance_id, version, owner, take=False):
-            raise LeaseLost(stem)
+        if time.monotonic() - renewed >= renew_every:
+            if not _lease(instance_id, version, owner, take=False):
+                raise LeaseLost(stem)
+            renewed = time.monotonic()
 
     step("snapshot")
     instance = db.session.get(ReportInstance, instance_id)
@@ -302,6 +309,21 @@ def generate(
     _record(instance_id, version, owner, snapshot, pdf_sha, len(pdf), xlsx_sha, stem)
     progress("done")
     return "done"
+
+
+def warm_up() -> None:
+    """Load, in a worker before it forks its work horses, what every generation needs: WeasyPrint
+    with the report's fonts, and the queries, templates and spreadsheet code of each kind of
+    report (one snapshot of each definition is built and rendered to HTML and XLSX, nothing is
+    stored). Each job then starts
+    warm instead of paying for them again."""
+    report_document.warm_up()
+    latest = select(func.max(ReportInstance.id)).group_by(ReportInstance.definition_id)
+    for instance in db.session.scalars(select(ReportInstance).where(ReportInstance.id.in_(latest))):
+        snapshot = report_content.build(instance)
+        report_document.render_html(snapshot)
+        report_document.render_xlsx(snapshot)
+    db.session.rollback()
 
 
 def _record(

@@ -3,7 +3,7 @@
 from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 
 from app.extensions import db
 from app.models import ReviewRecord, User
@@ -77,27 +77,22 @@ def official_years(user: User) -> list[int]:
     )
 
 
-def household_stats(user: User, unit: scope.Unit, year: int | None) -> Stats:
-    """Counts of the official review of ``year`` for ``unit`` (see ``units_for_year``), within scope."""
-    unit_ids = scope.unit_index().units_for_year(unit.id, year) & scope.scope_unit_ids(user)
+def _figures(year: int | None, in_scope) -> Select:
+    """The six counts of the official review of ``year`` (add GROUP BY for a breakdown)."""
     poor = ReviewRecord.result == ReviewResult.POOR
     by_income = and_(poor, ReviewRecord.criterion == Criterion.INCOME)
+    return select(
+        func.count(),  # count(*): index-only on PostgreSQL (count(id) reads the heap)
+        count_if(poor),
+        count_if(ReviewRecord.result == ReviewResult.NEAR_POOR),
+        count_if(by_income),
+        count_if(and_(by_income, ReviewRecord.area == "urban")),
+        count_if(and_(poor, ReviewRecord.criterion == Criterion.DEPRIVATION)),
+    ).where(ReviewRecord.year == year, ReviewRecord.kind == ReviewKind.OFFICIAL, in_scope)
 
-    row = db.session.execute(
-        select(
-            func.count(),  # count(*): index-only on PostgreSQL (count(id) reads the heap)
-            count_if(poor),
-            count_if(ReviewRecord.result == ReviewResult.NEAR_POOR),
-            count_if(by_income),
-            count_if(and_(by_income, ReviewRecord.area == "urban")),
-            count_if(and_(poor, ReviewRecord.criterion == Criterion.DEPRIVATION)),
-        ).where(
-            ReviewRecord.year == year,
-            ReviewRecord.kind == ReviewKind.OFFICIAL,
-            scope.scope_clause(ReviewRecord, user, unit_ids),
-        )
-    ).one()
-    households, n_poor, near, income, income_urban, deprivation = (int(v) for v in row)
+
+def _stats(unit: scope.Unit, year: int | None, counts) -> Stats:
+    households, n_poor, near, income, income_urban, deprivation = (int(v) for v in counts)
     return Stats(
         unit_code=unit.code,
         unit_name=unit.name,
@@ -110,3 +105,32 @@ def household_stats(user: User, unit: scope.Unit, year: int | None) -> Stats:
         poor_by_income_rural=income - income_urban,
         poor_by_deprivation=deprivation,
     )
+
+
+def household_stats(user: User, unit: scope.Unit, year: int | None) -> Stats:
+    """Counts of the official review of ``year`` for ``unit`` (see ``units_for_year``), within scope."""
+    unit_ids = scope.unit_index().units_for_year(unit.id, year) & scope.scope_unit_ids(user)
+    row = db.session.execute(_figures(year, scope.scope_clause(ReviewRecord, user, unit_ids))).one()
+    return _stats(unit, year, row)
+
+
+def household_stats_of(user: User, units: list[scope.Unit], year: int | None) -> list[Stats]:
+    """``household_stats`` of each of ``units`` (siblings, such as a district's communes) in one
+    query grouped by the records' unit, summed up per unit in Python."""
+    index = scope.unit_index()
+    allowed = scope.scope_unit_ids(user)
+    members = {unit.id: index.units_for_year(unit.id, year) & allowed for unit in units}
+    every = frozenset().union(*members.values()) if members else frozenset()
+    rows = db.session.execute(
+        _figures(year, scope.scope_clause(ReviewRecord, user, every))
+        .add_columns(ReviewRecord.unit_id)
+        .group_by(ReviewRecord.unit_id)
+    ).all()
+    totals = []
+    for unit in units:
+        sums = [0] * 6
+        for row in rows:
+            if row[-1] in members[unit.id]:
+                sums = [a + int(b) for a, b in zip(sums, row[:-1], strict=True)]
+        totals.append(_stats(unit, year, sums))
+    return totals

@@ -7,7 +7,13 @@ import pytest
 from werkzeug.exceptions import NotFound
 
 from app.services import scope
-from app.services.stats import Stats, household_stats, latest_official_year, official_years
+from app.services.stats import (
+    Stats,
+    household_stats,
+    household_stats_of,
+    latest_official_year,
+    official_years,
+)
 from tests.factories import day, make_household, make_review, make_unit, make_user
 
 
@@ -213,3 +219,12 @@ def test_official_years_of_an_empty_scope(world, db):
     assert official_years(user) == []
     assert latest_official_year(user) is None
     assert _counts(household_stats(user, empty, 2019)) == (0, 0, 0, 0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("year", [2019, 2021])
+def test_figures_of_several_units_in_one_query_equal_each_units_own(merged, world, year):
+    units = [scope.unit_index().units[u.id] for u in (world.commune_a, world.commune_b, merged.x, merged.y)]
+    for user in (world.users.admin, world.users.staff_a):
+        together = household_stats_of(user, units, year)
+        assert [_counts(s) for s in together] == [_counts(household_stats(user, u, year)) for u in units]
+        assert [s.unit_code for s in together] == [u.code for u in units]

@@ -1,0 +1,738 @@
+"""Benchmark of report generation by RQ workers: a report end to end, throughput, worker memory.
+
+    .venv/bin/python -m bench.reports [--db sqlite|URL] [--repeat N] [--keep]
+
+Builds the demo district (``build_demo``, which carries its reports up to 20 March 2020 through
+the workflow; the ones measured are put back to draft so they can be generated again; and
+``reports.schedule`` for any instance still owed that day), starts an embedded Redis (unless
+REDIS_URL is set) and ``python worker.py <queue>`` workers, and measures: the district's quarterly
+report from the request to its PDF stored (``request`` → commit → ``dispatch`` → the instance is
+draft, its version row written, its PDF on disk) with one idle worker, against WeasyPrint alone
+printing the same final HTML in a fresh interpreter; the 14 communes' monthly reports asked for
+at once, with one and with two workers; the peak memory of each worker with its children (RQ
+forks a work horse per job). Goals are printed as PASS / MISS, never asserted. See
+bench/README.md.
+"""
+
+import argparse
+import gc
+import multiprocessing
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import psutil
+from flask import Flask
+from redis import Redis
+from rq import Queue, Worker
+from rq.job import Job
+from sqlalchemy import and_, select, update
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.config import Config
+from app.extensions import db
+from app.models import ReportDefinition, ReportInstance, ReportVersion
+from app.models.reports import ReportStatus
+from app.services import report_content, report_document, report_generation, reports
+from app.services.demo import AS_OF, build_demo
+from app.tasks.queues import redis_client
+from bench.cpu import CpuMeter
+from bench.database import OUT_DIR, ROOT, create_database, migrate
+from bench.registry import analyze, code_revision, pg_database, run_on
+from bench.server import Services
+
+T = TypeVar("T")
+
+QUARTERLY = ("programme_quarterly", "2020-Q1")  # huyện Bạch Thông's
+MONTHLY = ("task_progress_monthly", "2020-03")  # each commune's
+COMMUNES = 14
+GOAL_RATIO = 1.15  # end to end ÷ WeasyPrint alone, at most
+GOAL_SPEEDUP = 1.7  # two workers against one, at least
+POLL_ONE = 0.010  # seconds between looks at the database while one report is generated
+POLL_MANY = 0.030  # … while many are (the bench shares the two cores with the workers)
+SAMPLE_EVERY = 0.020  # seconds between memory samples
+BACKENDS_EVERY = 10  # memory samples between reads of the PostgreSQL backends' CPU
+TIME_LIMIT = 300.0  # seconds a generation may take before the bench gives up
+MIB = 1024 * 1024
+#: the moments of one generation, in order: (key, what happened since the one before)
+MOMENTS = [
+    ("enqueued", "request, commit, enqueue (this process)"),
+    ("started", "queue → horse forked, job started (RQ)"),
+    ("snapshot", "lease taken, leftovers removed"),
+    ("pdf", "snapshot built (report_content.build)"),
+    ("xlsx", "PDF rendered (render_html + WeasyPrint)"),
+    ("store", "XLSX rendered"),
+    ("seen", "files stored, version recorded, seen here"),
+]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.reports", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", default="sqlite", help="sqlite (bench/out/) or a PostgreSQL URL")
+    parser.add_argument("--repeat", type=int, default=5, help="end-to-end generations and WeasyPrint runs")
+    parser.add_argument("--keep", action="store_true", help="keep the database and the stored files")
+    parser.set_defaults(reuse=False)  # run_on's option; this bench always builds afresh
+    return parser.parse_args(argv)
+
+
+def reports_database_url(spec: str) -> str:
+    """``sqlite`` → bench/out/reports.db; a PostgreSQL URL → a dedicated ``<db>_bench_reports``."""
+    if spec == "sqlite":
+        return f"sqlite:///{OUT_DIR / 'reports.db'}"
+    if spec.startswith("sqlite"):
+        return spec
+    url = make_url(spec)
+    return url.set(database=f"{url.database or 'postgres'}_bench_reports").render_as_string(
+        hide_password=False
+    )
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Where the run's database, Redis, files and queue are: the app's and the workers' settings."""
+
+    url: str
+    redis_url: str
+    storage: Path
+    queue: str
+    secret_key: str = field(default_factory=lambda: os.environ.get("SECRET_KEY") or "bench-reports")
+
+    def app(self) -> Flask:
+        config = type(
+            "ReportsBenchConfig",
+            (Config,),
+            {
+                "SQLALCHEMY_DATABASE_URI": self.url,
+                "REDIS_URL": self.redis_url,
+                "SECRET_KEY": self.secret_key,
+                "STORAGE_DIR": str(self.storage),
+                "REPORTS_QUEUE": self.queue,
+                "RQ_QUEUES": (self.queue,),
+                "TODAY": AS_OF,
+            },
+        )
+        return create_app(config)
+
+    def worker_env(self) -> dict[str, str]:
+        """What tests/tasks/test_report_jobs.py gives a real worker, on the demo's day."""
+        return os.environ | {
+            "DATABASE_URL": self.url,
+            "REDIS_URL": self.redis_url,
+            "SECRET_KEY": self.secret_key,
+            "STORAGE_DIR": str(self.storage),
+            "REPORTS_QUEUE": self.queue,
+            "APP_TODAY": AS_OF.isoformat(),
+        }
+
+
+def timed(call: Callable[[], T]) -> tuple[float, T]:
+    began = time.perf_counter()
+    value = call()
+    return time.perf_counter() - began, value
+
+
+# -- build ----------------------------------------------------------------------------------------
+
+
+def build(setup: Setup) -> Flask:
+    """A fresh database: the migrations, the demo district (with its reports up to the demo's day,
+    carried through the workflow), the planner's statistics, and any instance still owed on that
+    day (``reports.schedule``). Returns the bench's app on it."""
+    began = time.perf_counter()
+    create_database(setup.url)
+    app = setup.app()
+    migrate(app)
+    with app.app_context():
+        build_demo()
+        db.session.commit()
+        analyze()
+        added = reports.schedule(AS_OF)
+        db.session.commit()
+        reset = make_generatable(owed_ids(*QUARTERLY) + owed_ids(*MONTHLY))
+        print(
+            f"built the demo district in {setup.url}: {len(added)} more reports owed on {AS_OF}; "
+            f"back to draft: {', '.join(f'{n} {status}' for status, n in reset.items()) or 'none'}; ",
+            end="",
+        )
+        db.session.remove()
+    print(f"{time.perf_counter() - began:.1f} s")
+    return app
+
+
+def make_generatable(instance_ids: list[int]) -> Counter:
+    """The demo carries its reports through the workflow: of the communes' March reports some are
+    submitted or approved, which no one may generate again. Put those back to draft (as if not yet
+    submitted), so that the bench can ask for new versions; returns how many of each status."""
+    rows = db.session.execute(
+        select(ReportInstance.id, ReportInstance.status).where(
+            ReportInstance.id.in_(instance_ids), ReportInstance.status.not_in(reports.GENERATABLE)
+        )
+    ).all()
+    db.session.execute(
+        update(ReportInstance)
+        .where(ReportInstance.id.in_([row.id for row in rows]))
+        .values(status=ReportStatus.DRAFT)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return Counter(row.status for row in rows)
+
+
+def owed_ids(code: str, period: str) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(ReportInstance.id)
+            .join(ReportDefinition)
+            .where(ReportDefinition.code == code, ReportInstance.period == period)
+            .order_by(ReportInstance.unit_id)
+        )
+    )
+
+
+# -- workers and what they use -------------------------------------------------------------------
+
+
+def stop_worker(proc: subprocess.Popen, timeout: float = 60) -> None:
+    """SIGTERM (RQ's warm shutdown: the job in hand finishes), then SIGKILL to the worker and what
+    it started: its work horse, in a process group of its own, would outlive it."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        family = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        family = []
+    proc.kill()
+    proc.wait(timeout=10)
+    for child in family:
+        try:
+            child.kill()  # psutil checks the start time: never another process reusing the pid
+        except psutil.NoSuchProcess:
+            pass
+
+
+class Workers:
+    """``python worker.py <queue>`` processes, stopped by their own pid in ``close()`` (a context
+    manager's exit, so also on Ctrl-C and errors)."""
+
+    def __init__(self, setup: Setup, log_dir: Path):
+        self.setup, self.log_dir = setup, log_dir
+        self.command = [sys.executable, str(ROOT / "worker.py")]
+        self.procs: list[subprocess.Popen] = []
+        self.connection = Redis.from_url(setup.redis_url)
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self) -> subprocess.Popen:
+        """One more worker; returns once every worker is registered and idle."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.log_dir / f"reports-worker-{len(self.procs) + 1}.log").open("w")
+        proc = subprocess.Popen(
+            [*self.command, self.setup.queue],
+            cwd=ROOT,
+            env=self.setup.worker_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self.procs.append(proc)
+        self.wait_idle()
+        return proc
+
+    def wait_idle(self) -> None:
+        """Until every worker is registered and idle (done with its last job, horse gone)."""
+        queue = Queue(self.setup.queue, connection=self.connection)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(proc.poll() is not None for proc in self.procs):
+                raise RuntimeError(f"a worker exited; see {self.log_dir}/reports-worker-*.log")
+            found = Worker.all(queue=queue)
+            if len(found) == len(self.procs) and all(w.get_state() == "idle" for w in found):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the workers did not register within 60 s")
+
+    def close(self) -> None:
+        for proc in self.procs:
+            stop_worker(proc)
+        self.procs = []
+        self.connection.close()
+
+
+def memory_of(pid: int) -> dict[str, int]:
+    """A process's resident set now (VmRSS) and at its peak so far (VmHWM), in bytes; {} once gone."""
+    found = {}
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    found[line[:5]] = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return found
+
+
+def children_of(pid: int) -> list[int]:
+    """The children of a process, from /proc (psutil's ``children()`` reads every process on the
+    machine: 2 ms a call, too dear 100 times a second on two cores)."""
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                found += [int(child) for child in fh.read().split()]
+    except OSError:
+        pass
+    return found
+
+
+@dataclass
+class WorkerMemory:
+    """What one worker's processes held: RSS, sampled."""
+
+    label: str
+    pid: int
+    idle: int = 0  # the worker's own RSS when first sampled (idle)
+    peak: int = 0  # the worker and all its children (scheduler, work horse), summed
+    horse_peak: int = 0  # a work horse's own peak (VmHWM), pages shared with the worker included
+    horses: set[int] = field(default_factory=set)
+
+
+class Sampler(threading.Thread):
+    """Every 20 ms, the RSS of each worker and its children; every 200 ms, on PostgreSQL, the CPU
+    of the database's backends (each work horse opens its own connection, whose backend ends
+    with the job, long before the end of the run: a single read at the end would miss them)."""
+
+    def __init__(self, meter: CpuMeter):
+        super().__init__(name="bench-sampler", daemon=True)
+        self.meter = meter
+        self.backends: dict[int, float] = {}
+        self.workers: list[WorkerMemory] = []
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+
+    def __enter__(self) -> "Sampler":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.join(5)
+        self.read_backends()
+
+    def watch(self, label: str, pid: int) -> None:
+        with self.lock:
+            self.workers.append(WorkerMemory(label, pid))
+
+    def run(self) -> None:
+        ticks = 0
+        while not self.stopped.wait(SAMPLE_EVERY):
+            with self.lock:
+                watched = list(self.workers)
+            for memory in watched:
+                sample(memory)
+            ticks += 1
+            if ticks % BACKENDS_EVERY == 0:
+                self.read_backends()
+
+    def read_backends(self) -> None:
+        """The CPU of every backend seen so far, each as last read (CpuMeter counts them)."""
+        if self.meter.db_name:
+            self.meter.mark_backends()
+            self.backends |= self.meter.backends1
+            self.meter.backends1 = dict(self.backends)
+
+
+def sample(memory: WorkerMemory) -> None:
+    own = memory_of(memory.pid).get("VmRSS")
+    if not own:
+        return
+    total = own
+    for child in children_of(memory.pid):  # RQ's scheduler, the work horse (neither starts any)
+        held = memory_of(child)
+        total += held.get("VmRSS", 0)
+        try:
+            horse = os.getpgid(child) == child  # RQ gives the work horse a process group of its own
+        except OSError:
+            continue
+        if horse:
+            memory.horses.add(child)
+            memory.horse_peak = max(memory.horse_peak, held.get("VmHWM", 0))
+    memory.idle = memory.idle or own
+    memory.peak = max(memory.peak, total)
+
+
+# -- generating -----------------------------------------------------------------------------------
+
+
+class GenerationFailed(RuntimeError):
+    pass
+
+
+def recorded(wanted: dict[int, int]) -> set[int]:
+    """Which of the instances (id → version wanted) have that version recorded: the instance draft
+    at it, with its version row. Raises GenerationFailed if an attempt failed (RQ would retry it
+    in 10 s; the bench does not wait)."""
+    with db.engine.connect() as conn:  # a connection of its own: each look sees the latest commit
+        rows = conn.execute(
+            select(ReportInstance.id, ReportInstance.status, ReportInstance.version, ReportInstance.error)
+            .add_columns(ReportVersion.id.label("version_row"))
+            .outerjoin(
+                ReportVersion,
+                and_(
+                    ReportVersion.instance_id == ReportInstance.id,
+                    ReportVersion.number == ReportInstance.version,
+                ),
+            )
+            .where(ReportInstance.id.in_(wanted))
+        ).all()
+    failed = [f"report {row.id} v{row.version}: {row.error}" for row in rows if row.error]
+    if failed:
+        raise GenerationFailed("; ".join(failed))
+    return {
+        row.id
+        for row in rows
+        if row.status == ReportStatus.DRAFT and row.version == wanted[row.id] and row.version_row
+    }
+
+
+def ask(instance_id: int) -> ReportInstance:
+    """Ask for the next version as the scheduler does: request, commit, dispatch (which commits)."""
+    instance = db.session.get(ReportInstance, instance_id)
+    report_generation.request(instance, None)
+    db.session.commit()
+    report_generation.dispatch(instance)
+    return instance
+
+
+@dataclass
+class Generation:
+    """One report generated end to end: seconds from the request to each moment (``MOMENTS``);
+    the job's steps as its progress showed them, polled, so to within a poll."""
+
+    moments: dict[str, float]
+
+    @property
+    def total(self) -> float:
+        return self.moments["seen"]
+
+    def spans(self) -> dict[str, float]:
+        """Seconds from the moment before to each moment (a step the polling missed runs into
+        the next one)."""
+        spans, last = {}, 0.0
+        for key, _label in MOMENTS:
+            if key in self.moments:
+                spans[key], last = self.moments[key] - last, self.moments[key]
+        return spans
+
+
+def generate_one(instance_id: int) -> Generation:
+    """Ask for the next version and wait until it is recorded and its PDF is on disk."""
+    db.session.expire_all()
+    began_at, began = time.time(), time.perf_counter()
+    instance = ask(instance_id)
+    moments: dict[str, float] = {}
+    version, job = instance.version, Job.fetch(instance.job_id, connection=redis_client())
+    pdf = report_generation.storage_dir() / f"{report_generation.file_stem(instance_id, version)}.pdf"
+    while not (recorded({instance_id: version}) and pdf.exists()):
+        now = time.perf_counter() - began
+        if now > TIME_LIMIT:
+            raise GenerationFailed(f"report {instance_id} v{version} not done after {TIME_LIMIT:.0f} s")
+        step = (job.get_meta(refresh=True).get("progress") or {}).get("step")
+        if step:
+            moments.setdefault(step, now)
+        time.sleep(POLL_ONE)
+    moments["seen"] = time.perf_counter() - began
+    job.refresh()
+    moments["enqueued"] = job.enqueued_at.timestamp() - began_at
+    if job.started_at:
+        moments["started"] = job.started_at.timestamp() - began_at
+    return Generation(moments)
+
+
+@dataclass
+class Batch:
+    """Reports asked for at once: seconds until all were recorded, and each job's own seconds
+    (RQ's ``started_at`` → ``ended_at``, in the work horse)."""
+
+    wall: float
+    jobs: list[float]
+
+
+def generate_all(instance_ids: list[int]) -> Batch:
+    """Ask for the next version of each at once; wait until every one is recorded."""
+    db.session.expire_all()
+    began = time.perf_counter()
+    asked = [ask(instance_id) for instance_id in instance_ids]
+    wanted = {instance.id: instance.version for instance in asked}
+    job_ids = [instance.job_id for instance in asked]
+    while wanted:
+        if time.perf_counter() - began > TIME_LIMIT:
+            raise GenerationFailed(f"{len(wanted)} reports not done after {TIME_LIMIT:.0f} s")
+        time.sleep(POLL_MANY)
+        done = recorded(wanted)
+        wanted = {i: v for i, v in wanted.items() if i not in done}
+    wall = time.perf_counter() - began
+    jobs = [Job.fetch(job_id, connection=redis_client()) for job_id in job_ids]
+    return Batch(wall, [(job.ended_at - job.started_at).total_seconds() for job in jobs])
+
+
+# -- in this process --------------------------------------------------------------------------------
+
+
+@dataclass
+class InProcess:
+    """The job's steps outside the worker, in a fresh interpreter (spawned) that has made the app
+    as worker.py makes it: each step's first call (cold, as every work horse makes it: RQ forks
+    each from a worker that has never rendered a report), then the median of later calls (warm),
+    and WeasyPrint alone on the final HTML: the baseline. Not in this process: its heap, grown by
+    building the demo, would slow WeasyPrint down (the garbage collector walks it)."""
+
+    cold: dict[str, float] = field(default_factory=dict)
+    warm: dict[str, float] = field(default_factory=dict)
+    pdf: list[float] = field(default_factory=list)  # WeasyPrint alone on the final HTML: the baseline
+    html_kb: float = 0.0
+    pdf_kb: float = 0.0
+
+
+def latest_snapshot(instance_id: int) -> dict:
+    return db.session.scalars(
+        select(ReportVersion.snapshot)
+        .where(ReportVersion.instance_id == instance_id)
+        .order_by(ReportVersion.number.desc())
+        .limit(1)
+    ).one()
+
+
+def store(directory: Path, data: bytes, name: str) -> None:
+    """As the job stores a file: a temporary name, flushed to disk, renamed."""
+    temporary = directory / f"{name}.tmp"
+    with open(temporary, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, directory / name)
+
+
+def import_weasyprint() -> None:
+    import weasyprint  # noqa: F401  (what pdf_from_html imports on its first call)
+
+
+def steps_outside(setup: Setup, instance_id: int, repeat: int) -> InProcess:
+    """Run in a fresh interpreter: see ``InProcess``. The snapshot rendered is the one the worker
+    generated last (read back from ReportVersion)."""
+    result, cold = InProcess(), {}
+    with setup.app().app_context():
+        instance = db.session.get(ReportInstance, instance_id)
+        snapshot = latest_snapshot(instance_id)
+        cold["snapshot"], _ = timed(lambda: report_content.build(instance))
+        cold["html"], html = timed(lambda: report_document.render_html(snapshot))
+        cold["import weasyprint"], _ = timed(import_weasyprint)
+        cold["pdf"], pdf = timed(lambda: report_document.pdf_from_html(html))
+        cold["xlsx"], xlsx = timed(lambda: report_document.render_xlsx(snapshot))
+        steps = {
+            "snapshot": lambda: report_content.build(instance),
+            "html": lambda: report_document.render_html(snapshot),
+            "pdf": lambda: report_document.pdf_from_html(html),
+            "xlsx": lambda: report_document.render_xlsx(snapshot),
+            "store": lambda: (
+                store(setup.storage, pdf, "bench.pdf"),
+                store(setup.storage, xlsx, "bench.xlsx"),
+            ),
+        }
+        cold["store"], _ = timed(steps["store"])
+        for name, call in steps.items():
+            call()
+            result.warm[name] = statistics.median(timed(call)[0] for _ in range(repeat))
+        # as in a work horse, whose worker froze its heap before forking (worker.py): the collector
+        # does not walk what was there before the render
+        gc.collect()
+        gc.freeze()
+        result.pdf = [timed(steps["pdf"])[0] for _ in range(repeat)]
+        db.session.remove()
+    result.cold, result.html_kb, result.pdf_kb = cold, len(html.encode()) / 1024, len(pdf) / 1024
+    return result
+
+
+def run_outside(setup: Setup, instance_id: int, repeat: int) -> InProcess:
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(steps_outside, (setup, instance_id, repeat))
+
+
+# -- the run ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    dialect: str = ""
+    warmup: float = 0.0
+    generations: list[Generation] = field(default_factory=list)
+    in_process: InProcess = field(default_factory=InProcess)
+    batches: dict[int, Batch] = field(default_factory=dict)  # by the number of workers
+    memory: list[WorkerMemory] = field(default_factory=list)
+    cpu: str = ""
+
+
+def measure(app: Flask, setup: Setup, meter: CpuMeter, args: argparse.Namespace) -> Results:
+    """One worker: the quarterly report end to end, WeasyPrint alone, the monthly reports; then
+    a second worker and the monthly reports again. Workers and Redis stop on the way out."""
+    results = Results()
+    with (
+        Workers(setup, OUT_DIR / "logs") as workers,
+        Sampler(meter) as sampler,
+        app.app_context(),
+    ):
+        results.dialect = db.engine.dialect.name
+        [quarterly], monthly = owed_ids(*QUARTERLY), owed_ids(*MONTHLY)
+        if len(monthly) != COMMUNES:
+            raise RuntimeError(f"{len(monthly)} monthly reports owed for {MONTHLY[1]}, not {COMMUNES}")
+        sampler.watch("worker 1", workers.start().pid)
+        print(
+            f"worker 1 idle on queue {setup.queue}; "
+            f"the quarterly report, once to warm up, then {args.repeat}×"
+        )
+        results.warmup = generate_one(quarterly).total
+        for _ in range(args.repeat):
+            workers.wait_idle()
+            results.generations.append(generate_one(quarterly))
+        print("the job's steps and WeasyPrint alone on the same HTML, in a fresh interpreter")
+        results.in_process = run_outside(setup, quarterly, args.repeat)
+        for count in (1, 2):
+            if count == 2:
+                sampler.watch("worker 2", workers.start().pid)
+            workers.wait_idle()
+            print(f"the {COMMUNES} monthly reports at once, {count} worker(s)")
+            results.batches[count] = generate_all(monthly)
+        db.session.remove()
+    results.memory = sampler.workers
+    return results
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+
+def seconds(values: list[float]) -> str:
+    return f"{statistics.median(values):>8.3f}{min(values):>8.3f}"
+
+
+def mark(ok: bool, label: str) -> str:
+    return f"{'PASS' if ok else 'MISS'} {label}"
+
+
+def print_end_to_end(results: Results) -> None:
+    totals = [g.total for g in results.generations]
+    baseline = results.in_process.pdf
+    ratio = statistics.median(totals) / statistics.median(baseline)
+    print(
+        f"\nQuarterly report {QUARTERLY[1]} of huyện Bạch Thông, one idle worker, "
+        f"{len(totals)} generations (+1 to warm up: {results.warmup:.3f} s); "
+        f"HTML {results.in_process.html_kb:.0f} KB, PDF {results.in_process.pdf_kb:.0f} KB"
+    )
+    print(f"{'':<46}{'median':>8}{'min':>8}  goal")
+    print("-" * 78)
+    print(f"{'end to end: request → PDF stored (s)':<46}{seconds(totals)}")
+    print(f"{'WeasyPrint alone, same final HTML (s)':<46}{seconds(baseline)}")
+    goal = mark(ratio <= GOAL_RATIO, "≤ 1.15")
+    print(f"{'ratio end to end / WeasyPrint alone':<46}{ratio:>8.2f}{'':>8}  {goal}")
+    print("\nWhere the end-to-end time goes (median; the job's steps read from its progress, to ±10 ms):")
+    steps = [g.spans() for g in results.generations]
+    for key, label in MOMENTS:
+        values = [s[key] for s in steps if key in s]
+        if values:
+            print(f"  {label:<44}{statistics.median(values):>8.3f} s")
+
+
+def print_in_process(results: InProcess) -> None:
+    print("\nThe job's steps in a fresh interpreter with the app made (s): cold = the first call (what each")
+    print("work horse would pay if worker.py did not warm up before forking); warm = median of later calls")
+    print(f"  {'step':<20}{'cold':>8}{'warm':>8}")
+    for name in ("snapshot", "html", "import weasyprint", "pdf", "xlsx", "store"):
+        if name in results.cold:
+            warm = f"{results.warm[name]:>8.3f}" if name in results.warm else f"{'—':>8}"
+            print(f"  {name:<20}{results.cold[name]:>8.3f}{warm}")
+    print(f"  {'total':<20}{sum(results.cold.values()):>8.3f}{sum(results.warm.values()):>8.3f}")
+
+
+def print_throughput(batches: dict[int, Batch]) -> None:
+    speedup = batches[1].wall / batches[2].wall
+    print(f"\nThe {COMMUNES} communes' monthly reports {MONTHLY[1]}, asked for at once")
+    header = f"{'workers':<10}{'wall s':>8}{'reports/s':>11}{'job s (mean)':>14}{'busy':>7}{'speed-up':>10}"
+    print(f"  {header}  goal")
+    for count, batch in batches.items():
+        busy = sum(batch.jobs) / (batch.wall * count)
+        line = (
+            f"  {count:<10}{batch.wall:>8.2f}{COMMUNES / batch.wall:>11.2f}"
+            f"{statistics.mean(batch.jobs):>14.3f}{busy:>7.0%}"
+        )
+        if count == 2:
+            line += f"{speedup:>10.2f}  {mark(speedup >= GOAL_SPEEDUP, 'two workers ≥ 1.7× faster')}"
+        print(line)
+    print("  (job s: RQ's started → ended, in the work horse; busy: the jobs' time ÷ wall × workers)")
+
+
+def print_memory(memory: list[WorkerMemory]) -> None:
+    print(f"\nWorker memory (RSS, MiB, sampled every {SAMPLE_EVERY * 1000:.0f} ms)")
+    print(f"  {'':<10}{'jobs':>6}{'idle':>8}{'peak worker + children':>24}{'peak work horse':>17}")
+    for w in memory:
+        print(
+            f"  {w.label:<10}{len(w.horses):>6}{w.idle / MIB:>8.0f}"
+            f"{w.peak / MIB:>24.0f}{w.horse_peak / MIB:>17.0f}"
+        )
+    print("  (a horse is forked: the pages it shares with its worker count in both, so the sum overstates)")
+
+
+def report(results: Results) -> None:
+    print()
+    print(f"Report generation, {results.dialect}, demo district as of {AS_OF}; app code {code_revision()}")
+    print(results.cpu)
+    print_end_to_end(results)
+    print_in_process(results.in_process)
+    print_throughput(results.batches)
+    print_memory(results.memory)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    url = reports_database_url(args.db)
+    storage = OUT_DIR / "reports-storage"
+
+    def run() -> None:
+        shutil.rmtree(storage, ignore_errors=True)
+        try:
+            with Services(url, floor_dir=OUT_DIR, log_dir=OUT_DIR / "logs") as services:
+                setup = Setup(url, services.start_redis(), storage, f"bench-reports-{uuid.uuid4().hex[:8]}")
+                app = build(setup)
+                meter = CpuMeter(pg_database(url))
+                results = measure(app, setup, meter, args)
+            results.cpu = meter.summary()  # after the workers and Redis were reaped: their CPU is this run's
+            report(results)
+        finally:
+            if not args.keep:
+                shutil.rmtree(storage, ignore_errors=True)
+
+    return run_on(url, args, run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

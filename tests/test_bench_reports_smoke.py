@@ -1,0 +1,72 @@
+"""The report bench (bench/reports.py) without its database or workers: the database it names,
+the steps it reads from a generation, the goals it prints, the processes it samples and stops."""
+
+import os
+import subprocess
+import sys
+import time
+
+from bench import reports as bench
+from bench.database import OUT_DIR
+
+
+def test_database_names():
+    assert bench.reports_database_url("sqlite") == f"sqlite:///{OUT_DIR / 'reports.db'}"
+    assert (
+        bench.reports_database_url("postgresql+psycopg://postgres@127.0.0.1:5432/test")
+        == "postgresql+psycopg://postgres@127.0.0.1:5432/test_bench_reports"
+    )
+
+
+def test_a_step_the_polling_missed_runs_into_the_next():
+    moments = {"enqueued": 0.01, "started": 0.02, "snapshot": 0.05, "xlsx": 0.90, "seen": 1.0}
+    spans = bench.Generation(moments).spans()
+    assert "pdf" not in spans and round(spans["xlsx"], 3) == 0.85
+    assert round(sum(spans.values()), 6) == bench.Generation(moments).total == 1.0
+
+
+def results(total: float, weasyprint: float, one: float, two: float) -> bench.Results:
+    made = bench.Results()
+    made.generations = [bench.Generation({"enqueued": 0.01, "seen": total})] * 3
+    made.in_process = bench.InProcess(cold={"pdf": 0.6}, warm={"pdf": 0.5}, pdf=[weasyprint] * 3)
+    made.batches = {1: bench.Batch(one, [one / 14] * 14), 2: bench.Batch(two, [two / 7] * 14)}
+    return made
+
+
+def test_goals_are_printed_as_pass_or_miss(capsys):
+    bench.print_end_to_end(results(1.1, 1.0, 10.0, 5.0))
+    bench.print_throughput(results(1.1, 1.0, 10.0, 5.0).batches)
+    out = capsys.readouterr().out
+    assert "PASS ≤ 1.15" in out and "PASS two workers ≥ 1.7× faster" in out and "2.00" in out
+
+    bench.print_end_to_end(results(1.2, 1.0, 10.0, 6.0))
+    bench.print_throughput(results(1.2, 1.0, 10.0, 6.0).batches)
+    out = capsys.readouterr().out
+    assert "MISS ≤ 1.15" in out and "MISS two workers ≥ 1.7× faster" in out
+
+
+def test_memory_counts_a_child_in_a_process_group_of_its_own_as_a_work_horse():
+    horse = subprocess.Popen(["sleep", "10"], start_new_session=True)  # as RQ's horse calls setpgrp
+    try:
+        time.sleep(0.1)
+        memory = bench.WorkerMemory("this test", os.getpid())
+        bench.sample(memory)
+        assert horse.pid in memory.horses
+        assert memory.idle > 0 and memory.peak > memory.idle and memory.horse_peak > 0
+    finally:
+        horse.kill()
+        horse.wait()
+
+
+def test_a_worker_that_ignores_sigterm_is_killed():
+    stubborn = subprocess.Popen(
+        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+         "print('ready', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert stubborn.stdout.readline().strip() == "ready"
+    began = time.monotonic()
+    bench.stop_worker(stubborn, timeout=0.5)
+    assert stubborn.returncode is not None and time.monotonic() - began < 5
+    stubborn.stdout.close()
