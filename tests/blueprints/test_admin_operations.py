@@ -26,7 +26,7 @@ from app.models import AuditLog
 from app.services import operations
 from app.tasks.queues import get_queue, redis_client
 from tests.blueprints.helpers import location_path, parse
-from tests.conftest import ROOT, _free_port
+from tests.conftest import ROOT, free_port
 from tests.tasks.test_maintenance import run_worker
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -340,7 +340,7 @@ def test_only_admins_see_the_page_or_requeue(app, db, world, login_as, queues, r
 def redis_down(app, monkeypatch, queues):
     """The app's Redis client pointed at a port nothing listens on (set up after ``queues``,
     which keeps the live client for its cleanup)."""
-    client = Redis(port=_free_port(), socket_connect_timeout=1, socket_timeout=1)
+    client = Redis(port=free_port(), socket_connect_timeout=1, socket_timeout=1)
     monkeypatch.setitem(app.extensions, "redis", client)
     yield
     client.close()

@@ -2,7 +2,6 @@
 real RQ worker against a real Redis server."""
 
 import smtplib
-import socket
 import uuid
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -15,6 +14,7 @@ from app.models import Notification
 from app.services import digest, notifications
 from app.tasks.notifications import email_digest
 from app.tasks.queues import get_queue
+from tests.conftest import free_port
 from tests.tasks.test_maintenance import run_worker
 
 
@@ -40,17 +40,11 @@ class Sink:
         return [m for rcpt, m in self.messages if address in rcpt]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(app):
     """A local SMTP server, named in the app's configuration for the test."""
     sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
     controller.start()
     settings = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": controller.port, "SMTP_SECURITY": "none"}
     before = {key: app.config.get(key) for key in settings}
@@ -138,7 +132,7 @@ def test_an_unreachable_server_fails_the_job_and_marks_nothing(app, world, db):
     world.users.staff_a.email = "staff.a@bachthong.test"
     _notify(world.users.staff_a)
     db.session.commit()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=_free_port(), SMTP_SECURITY="none", SMTP_TIMEOUT=5)
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_SECURITY="none", SMTP_TIMEOUT=5)
     try:
         with pytest.raises((OSError, smtplib.SMTPException)):
             digest.send_digests()

@@ -1,6 +1,7 @@
 """Scheduling and generating in process (these commit): the schedule, the compare-and-set
 of a trigger, the lease, failure and retry."""
 
+import uuid
 from datetime import date
 
 import pytest
@@ -8,8 +9,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Notification, ReportInstance
-from app.services import report_generation, reports
+from app.services import report_definitions, report_generation, reports
+from app.tasks.queues import get_queue
+from app.tasks.reports import schedule_reports
 from tests.factories import make_report, report_definition
+from tests.tasks.test_maintenance import run_worker
 
 
 def test_generation_is_triggered_once_for_simultaneous_requests(app, world):
@@ -71,3 +75,37 @@ def test_the_schedule_creates_each_obligation_once(app, world):
     ]
     assert reports.schedule(date(2020, 3, 20)) == []  # a second run adds nothing
     assert reports.schedule(date(2020, 4, 14))  # April's cut-off has come: April's are added
+
+
+def test_at_the_cut_off_real_workers_create_and_generate_the_reports_owed(app, world, tmp_path):
+    """The cron job of the day's cut-offs, run by a real worker: it creates every instance owed
+    by 20 March 2020 and enqueues each generation, which a worker of the reports queue runs."""
+    report_definitions.seed_definitions()
+    db.session.commit()
+    schedule_queue, reports_queue = (f"test-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    env = {
+        "APP_TODAY": "2020-03-20",
+        "REPORTS_QUEUE": reports_queue,
+        "STORAGE_DIR": str(tmp_path),
+        "REPORT_LEASE_SECONDS": "30",
+    }
+    get_queue(schedule_queue).enqueue(schedule_reports)
+
+    first = run_worker(app, schedule_queue, **env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    db.session.expire_all()
+    owed = db.session.scalars(select(ReportInstance).order_by(ReportInstance.id)).all()
+    # two communes × January–March, and the district's first quarter
+    assert sorted((i.definition.code, i.period) for i in owed) == sorted(
+        [("task_progress_monthly", p) for p in ("2020-01", "2020-02", "2020-03") for _ in range(2)]
+        + [("programme_quarterly", "2020-Q1")]
+    )
+    assert {i.status for i in owed} == {"generating"} and all(i.enqueued_at for i in owed)
+    assert get_queue(reports_queue).count == len(owed)
+
+    second = run_worker(app, reports_queue, **env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    db.session.expire_all()
+    instances = db.session.scalars(select(ReportInstance)).all()
+    assert {(i.status, i.version, len(i.versions)) for i in instances} == {("draft", 1, 1)}
+    assert len(list(tmp_path.glob("reports/*.pdf"))) == len(instances)

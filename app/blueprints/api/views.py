@@ -90,6 +90,11 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
 
+def _paged(page, items: list):
+    """A page of a list as every list of the API answers it."""
+    return jsonify(items=items, total=page.total, page=page.page, per_page=page.per_page)
+
+
 @bp.route("/units")
 @login_required
 def units():
@@ -116,12 +121,7 @@ def households():
     )
     page = registry.search_households(current_user, flt)
     index = scope.unit_index()
-    return jsonify(
-        items=[_household_json(h, index) for h in page.items],
-        total=page.total,
-        page=page.page,
-        per_page=page.per_page,
-    )
+    return _paged(page, [_household_json(h, index) for h in page.items])
 
 
 @bp.route("/households/<int:household_id>")
@@ -241,12 +241,7 @@ def tasks():
         return jsonify(error="overdue must be true or false"), 400
     conditions = _task_conditions(unit, status, request.args.get("officer", "").strip(), overdue)
     page = _task_page(conditions, _int_arg("page", 1, 1, 10**6), _int_arg("per_page", 25, 1, MAX_PER_PAGE))
-    return jsonify(
-        items=[_task_json(row) for row in page.items],
-        total=page.total,
-        page=page.page,
-        per_page=page.per_page,
-    )
+    return _paged(page, [_task_json(row) for row in page.items])
 
 
 @bp.route("/coverage")
@@ -354,12 +349,7 @@ def reports_list():
     if page.page > page.pages:  # clamped to the last page, as for tasks
         page = reports.search(current_user, replace(flt, page=page.pages))
     index, today = scope.unit_index(), clock.today()
-    return jsonify(
-        items=[_report_json(i, index, today) for i in page.items],
-        total=page.total,
-        page=page.page,
-        per_page=page.per_page,
-    )
+    return _paged(page, [_report_json(i, index, today) for i in page.items])
 
 
 @bp.route("/reports/<int:report_id>")
