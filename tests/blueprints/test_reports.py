@@ -216,18 +216,27 @@ def test_the_demo_users_go_round_the_whole_cycle(demo_app, demo_client):
     """staff.camgiang submits Cẩm Giàng's March report, manager returns it, staff.camgiang
     resubmits, manager approves (this writes to the shared demo database: that one report)."""
     with demo_app.app_context():
-        report = demo_app.extensions["sqlalchemy"].session.scalars(
-            select(ReportInstance).where(
-                ReportInstance.period == "2020-03", ReportInstance.unit.has(code="02008")
+        report = (
+            demo_app.extensions["sqlalchemy"]
+            .session.scalars(
+                select(ReportInstance).where(
+                    ReportInstance.period == "2020-03", ReportInstance.unit.has(code="02008")
+                )
             )
-        ).one()
+            .one()
+        )
         report_id, version = report.id, str(report.version)
         assert report.status == "draft"
     staff, manager = demo_client("staff.camgiang"), demo_client("manager")
     url = f"/reports/{report_id}"
     steps = [
         (staff, "submit", {"commentary": "Xã đã cập nhật đủ tiến độ tháng 3."}, "badge-report-submitted"),
-        (manager, "decide/return", {"comment": "Đề nghị giải trình 5 nhiệm vụ quá hạn."}, "badge-report-returned"),
+        (
+            manager,
+            "decide/return",
+            {"comment": "Đề nghị giải trình 5 nhiệm vụ quá hạn."},
+            "badge-report-returned",
+        ),
         (staff, "submit", {"commentary": "Đã bổ sung giải trình."}, "badge-report-submitted"),
         (manager, "decide/approve", {}, "badge-report-approved"),
     ]
