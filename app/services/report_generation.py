@@ -78,7 +78,7 @@ def request(
     if instance.status == R.GENERATING:
         raise GenerationBusy()
     if user is not None:
-        reports._check(user, "generate", instance, version)
+        reports.check_allowed(user, "generate", instance, version)
     elif instance.status not in reports.GENERATABLE:
         raise reports.ReportError("report_action_not_allowed")
     seen_status, seen_version = instance.status, instance.version
@@ -394,5 +394,5 @@ def failed(instance_id: int, version: int, owner: str, error: BaseException, *, 
     ).rowcount
     if changed and final:
         instance = db.session.get(ReportInstance, instance_id)
-        reports._notify(instance, "report_failed", reports._preparers(instance))
+        reports.notify_about(instance, "report_failed", reports.preparers(instance))
     db.session.commit()

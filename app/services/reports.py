@@ -209,7 +209,14 @@ def actions(user: User, instance: ReportInstance) -> list[str]:
     return [action for action in ACTIONS if may(user, action, instance)]
 
 
-def _check(user: User, action: str, instance: ReportInstance, version: int | None) -> None:
+def check_allowed(user: User, action: str, instance: ReportInstance, version: int | None) -> None:
+    """Refuse ``action`` unless ``user`` may take it on ``instance`` now, from the ``version``
+    their page showed (None: no version to compare).
+
+    :raises StaleReport: the instance has moved on since ``version``.
+    :raises ReportError: the action is not the user's to take (``report_own_submission`` when a
+        manager would decide on what they submitted).
+    """
     if version is not None and version != instance.version:
         raise StaleReport()
     if not may(user, action, instance):
@@ -226,8 +233,9 @@ def _text(value: str | None) -> str | None:
 # -- the workflow ------------------------------------------------------------------------------
 
 
-def _preparers(instance: ReportInstance) -> list[int]:
-    """Staff whose scope holds the submitting unit, nearest first (the commune's, the district's)."""
+def preparers(instance: ReportInstance) -> list[int]:
+    """The staff who prepare ``instance``: those whose scope is the submitting unit, or failing
+    that the nearest unit above it that has staff (the commune's officers, else the district's)."""
     index = scope.unit_index()
     units = [instance.unit_id, *(u.id for u in reversed(index.ancestors(instance.unit_id)))]
     rows = db.session.execute(
@@ -239,7 +247,7 @@ def _preparers(instance: ReportInstance) -> list[int]:
     return [user_id for user_id, unit_id in rows if units.index(unit_id) == nearest]
 
 
-def _approvers(instance: ReportInstance) -> list[int]:
+def approvers(instance: ReportInstance) -> list[int]:
     """Managers whose scope holds the receiving unit."""
     if instance.receiving_unit_id is None:
         return []
@@ -256,9 +264,10 @@ def _params(instance: ReportInstance) -> dict:
     return {"report": instance.definition.name, "period": instance.period, "unit": instance.unit.name}
 
 
-def _notify(
+def notify_about(
     instance: ReportInstance, kind: str, user_ids: list[int], actor: User | None = None, **extra
 ) -> None:
+    """Tell ``user_ids`` (never the actor) about ``instance``: its report, period and unit, and ``extra``."""
     notifications.notify(
         user_ids, kind, _params(instance) | extra, link=f"/reports/{instance.id}", actor=actor
     )
@@ -292,7 +301,7 @@ def submit(
 ) -> None:
     """Submit the current version with the preparer's commentary (required when resubmitting a
     returned report: it says what was changed)."""
-    _check(user, "submit", instance, version)
+    check_allowed(user, "submit", instance, version)
     commentary = _text(commentary)
     if instance.status == R.RETURNED and commentary is None:
         raise ReportError("report_commentary_required", "commentary")
@@ -313,7 +322,7 @@ def submit(
         decided_by_id=None,
         decision_comment=None,
     )
-    _notify(instance, "report_submitted", _approvers(instance), user)
+    notify_about(instance, "report_submitted", approvers(instance), user)
 
 
 def decide(
@@ -326,7 +335,7 @@ def decide(
     ip: str | None = None,
 ) -> None:
     """Approve (locks the report) or return it to its preparer; a return needs a comment."""
-    _check(user, action, instance, version)
+    check_allowed(user, action, instance, version)
     comment = _text(comment)
     if action == "return" and comment is None:
         raise ReportError("report_comment_required", "comment")
@@ -345,14 +354,14 @@ def decide(
         decision_comment=comment,
     )
     kind = "report_approved" if action == "approve" else "report_returned"
-    _notify(instance, kind, [instance.submitted_by_id, *_preparers(instance)], user)
+    notify_about(instance, kind, [instance.submitted_by_id, *preparers(instance)], user)
 
 
 def reopen(
     user: User, instance: ReportInstance, reason: str | None, *, version: int | None, ip: str | None = None
 ) -> None:
     """Unlock an approved report for changes (back to draft), with a reason; audited and notified."""
-    _check(user, "reopen", instance, version)
+    check_allowed(user, "reopen", instance, version)
     reason = _text(reason)
     if reason is None:
         raise ReportError("reason_required", "reason")
@@ -366,10 +375,10 @@ def reopen(
         decided_at=audit.utcnow(),
         decided_by_id=user.id,
     )
-    _notify(
+    notify_about(
         instance,
         "report_reopened",
-        [instance.submitted_by_id, *_preparers(instance), *_approvers(instance)],
+        [instance.submitted_by_id, *preparers(instance), *approvers(instance)],
         user,
         reason=reason,
     )
@@ -377,7 +386,7 @@ def reopen(
 
 def generated(instance: ReportInstance) -> None:
     """Tell the preparers a report is ready (called by the job once the files are stored)."""
-    _notify(instance, "report_generated", _preparers(instance), version=instance.version)
+    notify_about(instance, "report_generated", preparers(instance), version=instance.version)
 
 
 # -- deadlines ---------------------------------------------------------------------------------
@@ -401,7 +410,7 @@ def remind(today: date | None = None) -> int:
         ).all()
         for instance in due:
             sent += notifications.notify(
-                _preparers(instance),
+                preparers(instance),
                 "report_due_soon",
                 _params(instance) | {"days": days, "deadline": instance.deadline.isoformat()},
                 link=f"/reports/{instance.id}",
@@ -425,7 +434,7 @@ def mark_overdue(today: date | None = None) -> int:
     for instance in late:
         instance.overdue_on = today
         notifications.notify(
-            [*_preparers(instance), *_approvers(instance)],
+            [*preparers(instance), *approvers(instance)],
             "report_overdue",
             _params(instance) | {"deadline": instance.deadline.isoformat()},
             link=f"/reports/{instance.id}",
