@@ -296,6 +296,28 @@ def status_text(status: str, status_year: int | None) -> str:
     return translated().STATUSES[status] if status_year is not None else _("Not reviewed yet")
 
 
+ROMAN_QUARTERS = ("I", "II", "III", "IV")
+
+
+def period_label(key: str) -> str:
+    """A report period as people write it: "2020-03" → "Tháng 3/2020", "2020-Q1" → "Quý I/2020",
+    "2020-H1" → "6 tháng đầu năm 2020", "2020" → "Năm 2020"; a key of no known form as it is."""
+    year, _dash, part = key.partition("-")
+    if not year.isdigit():
+        return key
+    if not part:
+        return _("Year %(year)s", year=year)
+    if part.isdigit():
+        return _("Month %(month)s/%(year)s", month=int(part), year=year)
+    if part in ("Q1", "Q2", "Q3", "Q4"):
+        return _("Quarter %(quarter)s/%(year)s", quarter=ROMAN_QUARTERS[int(part[1]) - 1], year=year)
+    if part == "H1":
+        return _("First half of %(year)s", year=year)
+    if part == "H2":
+        return _("Second half of %(year)s", year=year)
+    return key
+
+
 def notification_text(notification) -> str:
     """A notification in the reader's language: dates as dd/mm/yyyy, statuses by their label."""
     params = dict(notification.params or {})
@@ -305,5 +327,8 @@ def notification_text(notification) -> str:
     for key in ("old", "new"):
         if key in params:
             params[key] = translated().TASK_STATUSES.get(params[key], params[key])
+    if "period" in params:  # mid-sentence: "… hằng tháng, tháng 3/2020, Xã Cẩm Giàng."
+        label = period_label(params["period"])
+        params["period"] = label[:1].lower() + label[1:]
     template = NOTIFICATIONS.get(notification.kind)
     return str(template) % params if template is not None else notification.kind

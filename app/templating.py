@@ -74,7 +74,13 @@ class LabelsProxy:
 
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
-        number=number, percent=percent, points=points, money=money, day=day, masked=mask_citizen_id
+        number=number,
+        percent=percent,
+        points=points,
+        money=money,
+        day=day,
+        masked=mask_citizen_id,
+        period=labels.period_label,
     )
     app.jinja_env.globals.update(
         url_with=url_with,

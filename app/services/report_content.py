@@ -212,8 +212,10 @@ def indicators_section(who, unit: scope.Unit, period: cal.Period) -> dict:
 
 
 def _plain(value: Decimal):
-    """An int where the value is whole (550), else its decimal text ("17.33")."""
-    return int(value) if value == value.to_integral_value() else str(value.quantize(Decimal("0.01")))
+    """An int where the value is whole (550), else its decimal text without trailing zeros ("2.3")."""
+    if value == value.to_integral_value():
+        return int(value)
+    return str(value.quantize(Decimal("0.01")).normalize())
 
 
 def _done_after(day: date):

@@ -228,3 +228,44 @@ def test_the_calendar_is_applied_with_the_fixed_cut_off_of_the_preliminary_revie
     assert reports.deadline_of(
         official.deadlines[0], reports.definition_period(official, "2020"), ()
     ) == date(2020, 12, 21)
+
+
+@pytest.mark.parametrize(
+    ("key", "vi", "en"),
+    [
+        ("2020-03", "Tháng 3/2020", "Month 3/2020"),
+        ("2020-Q1", "Quý I/2020", "Quarter I/2020"),
+        ("2020-Q4", "Quý IV/2020", "Quarter IV/2020"),
+        ("2020-H1", "6 tháng đầu năm 2020", "First half of 2020"),
+        ("2020-H2", "6 tháng cuối năm 2020", "Second half of 2020"),
+        ("2020", "Năm 2020", "Year 2020"),
+        ("khác", "khác", "khác"),
+    ],
+)
+def test_periods_read_as_people_write_them(shared_app, key, vi, en):
+    from flask_babel import force_locale
+
+    from app.labels import period_label
+
+    with shared_app.test_request_context(), force_locale("vi"):
+        assert period_label(key) == vi
+    with shared_app.test_request_context(), force_locale("en"):
+        assert period_label(key) == en
+
+
+def test_a_report_notification_names_its_period_and_deadline_as_people_write_them(shared_app):
+    from flask_babel import force_locale
+
+    from app.labels import notification_text
+
+    note = Notification(
+        kind="report_overdue",
+        params={
+            "report": "Báo cáo tháng",
+            "period": "2020-03",
+            "unit": "Xã Cẩm Giàng",
+            "deadline": "2020-03-18",
+        },
+    )
+    with shared_app.test_request_context(), force_locale("vi"):
+        assert notification_text(note) == "Quá hạn từ 18/03/2020: Báo cáo tháng, tháng 3/2020, Xã Cẩm Giàng."
