@@ -140,16 +140,7 @@ class DemoReports:
         db.session.refresh(instance)
         when = self.at(day, 7)
         instance.versions[-1].generated_at = when
-        db.session.execute(  # the scheduler asked for it on that morning, not today
-            update(AuditLog)
-            .where(
-                AuditLog.object_type == "report_instances",
-                AuditLog.object_id == instance.id,
-                AuditLog.action == "generate",
-                AuditLog.at > when,
-            )
-            .values(at=when)
-        )
+        self.date_generation_request(instance, when)
         self.generated += 1
 
     def play(self, instance: ReportInstance, story: Story) -> None:
@@ -197,9 +188,24 @@ class DemoReports:
 
     def fail(self, instance: ReportInstance) -> None:
         report_generation.request(instance, None)
+        self.date_generation_request(instance, self.at(instance.cut_off + timedelta(days=1), 7))
         instance.status, instance.attempts = R.FAILED, 4
         instance.error = "OSError: [Errno 28] No space left on device: 'var/storage/reports'"
         db.session.commit()
+
+    @staticmethod
+    def date_generation_request(instance: ReportInstance, when: datetime) -> None:
+        """The scheduler asked for the generation on that morning, not today."""
+        db.session.execute(
+            update(AuditLog)
+            .where(
+                AuditLog.object_type == "report_instances",
+                AuditLog.object_id == instance.id,
+                AuditLog.action == "generate",
+                AuditLog.at > when,
+            )
+            .values(at=when)
+        )
 
     def notices(self) -> None:
         """The notifications of the demo's morning: the daily deadline job (reminders, overdue

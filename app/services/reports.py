@@ -509,6 +509,17 @@ def search(user: User, flt: ReportFilter):
     return Page(items=list(items), total=total, page=flt.page, per_page=flt.per_page)
 
 
+def periods_in_scope(user: User) -> list[str]:
+    """The periods of the reports in the user's scope, the latest cut-off first."""
+    rows = db.session.execute(
+        select(ReportInstance.period, func.max(ReportInstance.cut_off))
+        .where(scope.scope_clause(ReportInstance, user))
+        .group_by(ReportInstance.period)
+        .order_by(func.max(ReportInstance.cut_off).desc(), ReportInstance.period)
+    )
+    return [period for period, _cut_off in rows]
+
+
 def count_view(user: User, view: str) -> int:
     return db.session.scalar(
         select(func.count(ReportInstance.id)).where(

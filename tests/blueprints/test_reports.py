@@ -245,3 +245,24 @@ def test_the_demo_users_go_round_the_whole_cycle(demo_app, demo_client):
         assert response.status_code == 200, (action, response.get_data(as_text=True)[:500])
         assert with_class(parse(response), badge), action
     assert "/reports/" + str(report_id) not in manager.get("/reports?view=inbox").get_data(as_text=True)
+
+
+def test_the_period_filter_offers_the_periods_in_scope_and_filters_by_one(world, login_as, db):
+    march = make_report(world.commune_a, period="2020-03", status="draft", deadline=date(2020, 3, 18))
+    make_report(world.commune_a, period="2020-02", status="approved", deadline=date(2020, 2, 19))
+    make_report(world.commune_b, period="2020-01", status="approved", deadline=date(2020, 1, 17))
+    db.session.commit()
+    client = login_as(world.users.staff_a)
+    page = parse(client.get("/reports?view=all"))
+    [select_] = [e for e in page.find_all("select") if e.attrs.get("name") == "period"]
+    options = [(o.attrs.get("value"), o.text) for o in select_.find_all("option")]
+    assert options == [("", "Tất cả các kỳ"), ("2020-03", "Tháng 3/2020"), ("2020-02", "Tháng 2/2020")]
+    response = client.get(
+        "/reports?view=all&period=2020-03", headers={"HX-Request": "true", "HX-Target": "report-results"}
+    )
+    links = [
+        a.attrs["href"]
+        for a in parse(response).find_all("a")
+        if (a.attrs.get("href") or "").startswith("/reports/")
+    ]
+    assert [x for x in links if x.split("/")[-1].isdigit()] == [f"/reports/{march.id}"]

@@ -62,6 +62,9 @@ def index():
         )
     ]
     form.status.choices = [("", _("All statuses"))] + labels.choices(labels.REPORT_STATUSES)
+    form.period.choices = [("", _("All periods"))] + [
+        (key, labels.period_label(key)) for key in reports.periods_in_scope(current_user)
+    ]
     form.validate()
 
     def value(field):
