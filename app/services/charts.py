@@ -350,6 +350,26 @@ def _horizontal_bars(
     return "".join(parts)
 
 
+def _value_axis(
+    axis_title: str | None, ticks: list[float], y_of, left: float, right: float, top: float
+) -> list[str]:
+    """A vertical value axis: its title above, a dashed grid line and a label at each tick."""
+    parts = [_text(4, top - 8, axis_title, size=10, extra=AXIS_TITLE)] if axis_title else []
+    for tick, text in zip(ticks, _tick_texts(ticks), strict=True):
+        y = y_of(tick)
+        parts.append(
+            f'<line x1="{_num(left)}" y1="{_num(y)}" x2="{_num(right)}" y2="{_num(y)}"'
+            f' stroke="{GRID}" stroke-width="0.6" stroke-dasharray="3 2"/>'
+        )
+        parts.append(_text(left - 5, y + 3.5, text, anchor="end", size=10))
+    return parts
+
+
+def _category_title(label: str, left: float, right: float, height: float) -> str:
+    """The title of the horizontal (category) axis, centred under the plot."""
+    return _text((left + right) / 2, height - 5, label, anchor="middle", size=10, extra=AXIS_TITLE)
+
+
 def _vertical_bars(
     chart_id, title, desc, labels, items, *, places, axis_title, category_label, show_title, width, height
 ) -> str:
@@ -372,15 +392,7 @@ def _vertical_bars(
         return plot_bottom - (value - low) / (high - low) * (plot_bottom - top)
 
     parts = [_header(chart_id, title, desc, width, height), _defs(chart_id), head, legend]
-    if axis_title:
-        parts.append(_text(4, top - 8, axis_title, size=10, extra=AXIS_TITLE))
-    for tick, text in zip(ticks, _tick_texts(ticks), strict=True):
-        y = y_of(tick)
-        parts.append(
-            f'<line x1="{_num(left)}" y1="{_num(y)}" x2="{_num(right)}" y2="{_num(y)}"'
-            f' stroke="{GRID}" stroke-width="0.6" stroke-dasharray="3 2"/>'
-        )
-        parts.append(_text(left - 5, y + 3.5, text, anchor="end", size=10))
+    parts += _value_axis(axis_title, ticks, y_of, left, right, top)
     bar = min(28.0, slot * 0.8 / n_series)
     for column, label in enumerate(labels):
         x0 = left + column * slot + (slot - bar * n_series) / 2
@@ -414,16 +426,7 @@ def _vertical_bars(
             label_y = y_a - 3 if figure >= 0 else y_b + 10
             parts.append(_text(x + bar / 2, label_y, shown, anchor="middle", size=9))
     if category_label:
-        parts.append(
-            _text(
-                (left + right) / 2,
-                height - 5,
-                category_label,
-                anchor="middle",
-                size=10,
-                extra=AXIS_TITLE,
-            )
-        )
+        parts.append(_category_title(category_label, left, right, height))
     parts.append(
         f'<line x1="{_num(left)}" y1="{_num(y_of(0))}" x2="{_num(right)}" y2="{_num(y_of(0))}"'
         f' stroke="{INK}" stroke-width="1"/>'
@@ -502,15 +505,7 @@ def line_chart(
         return plot_bottom - (value - low) / (high - low) * (plot_bottom - top)
 
     parts = [_header(chart_id, title, desc, width, height), head, legend]
-    if axis_title:
-        parts.append(_text(4, top - 8, axis_title, size=10, extra=AXIS_TITLE))
-    for tick, text in zip(ticks, _tick_texts(ticks), strict=True):
-        y = y_of(tick)
-        parts.append(
-            f'<line x1="{_num(left)}" y1="{_num(y)}" x2="{_num(right)}" y2="{_num(y)}"'
-            f' stroke="{GRID}" stroke-width="0.6" stroke-dasharray="3 2"/>'
-        )
-        parts.append(_text(left - 5, y + 3.5, text, anchor="end", size=10))
+    parts += _value_axis(axis_title, ticks, y_of, left, right, top)
     for position, label in enumerate(labels):
         parts.append(
             _text(x_of(position), plot_bottom + 14, _fit(label, step - 2, 10), anchor="middle", size=10)
@@ -518,16 +513,7 @@ def line_chart(
     for index, item in enumerate(items):
         parts.append(_polyline(index, item, x_of, y_of, places, show_values, len(labels)))
     if category_label:
-        parts.append(
-            _text(
-                (left + right) / 2,
-                height - 5,
-                category_label,
-                anchor="middle",
-                size=10,
-                extra=AXIS_TITLE,
-            )
-        )
+        parts.append(_category_title(category_label, left, right, height))
     parts.append(
         f'<line x1="{_num(left)}" y1="{_num(top)}" x2="{_num(left)}" y2="{_num(plot_bottom)}"'
         f' stroke="{INK}" stroke-width="0.8"/>'

@@ -105,13 +105,9 @@ def _rate_reduction(who, unit: scope.Unit, year: int, field: str, years: list[in
     return getattr(before, field) - getattr(now, field)
 
 
-def _unit_ids(who, unit: scope.Unit) -> frozenset[int]:
-    return scope.unit_index().family(unit.id) & scope.scope_unit_ids(who)
-
-
 def _done_tasks(who, unit: scope.Unit, condition, first: date, on: date) -> tuple[int, int]:
     """(done by ``on``, all but cancelled) of the tasks meeting ``condition`` created by ``on``."""
-    in_scope = scope.scope_clause(SupportTask, who, _unit_ids(who, unit))
+    in_scope = scope.unit_clause(SupportTask, who, unit.id)
     done = and_(SupportTask.status == TaskStatus.DONE, SupportTask.done_on.between(first, on))
     row = db.session.execute(
         select(func.count(), func.count().filter(done))
@@ -161,7 +157,7 @@ def _health_insurance(who, unit: scope.Unit) -> Decimal | None:
         .join(Household, Household.id == Member.household_id)
         .where(
             Household.status == HouseholdStatus.POOR,
-            scope.scope_clause(Household, who, _unit_ids(who, unit)),
+            scope.unit_clause(Household, who, unit.id),
         )
     ).one()
     return _percent(int(row[1]), int(row[0]))

@@ -230,9 +230,7 @@ def _overdue_on(day: date):
 def _task_counts(who, unit: scope.Unit, period: cal.Period) -> tuple[dict, Counter]:
     """Tasks created by the cut-off, by type and by their status on that day (done later: still in
     progress then), and those overdue on that day by type; one pass over the tasks."""
-    in_scope = scope.scope_clause(
-        SupportTask, who, scope.unit_index().family(unit.id) & scope.scope_unit_ids(who)
-    )
+    in_scope = scope.unit_clause(SupportTask, who, unit.id)
     done_later, overdue_then = _done_after(period.cut_off), _overdue_on(period.cut_off)
     rows = db.session.execute(
         select(TaskType.name_vi, SupportTask.status, done_later, overdue_then, func.count())
@@ -297,9 +295,7 @@ OVERDUE_LISTED = 40
 
 def overdue_section(who, unit: scope.Unit, period: cal.Period) -> dict:
     """The tasks overdue at the cut-off, longest overdue first: what the commune must chase."""
-    in_scope = scope.scope_clause(
-        SupportTask, who, scope.unit_index().family(unit.id) & scope.scope_unit_ids(who)
-    )
+    in_scope = scope.unit_clause(SupportTask, who, unit.id)
     conditions = (in_scope, SupportTask.created_at <= _end_of(period.cut_off), _overdue_on(period.cut_off))
     total = db.session.scalar(select(func.count()).select_from(SupportTask).where(*conditions))
     rows = db.session.execute(
@@ -383,9 +379,7 @@ def coverage_section(who, unit: scope.Unit, period: cal.Period) -> dict:
 def review_section(who, unit: scope.Unit, period: cal.Period, kind: str) -> list[dict]:
     """The review result of the period's year by commune, and the movements since the year before."""
     year = period.year
-    in_scope = scope.scope_clause(
-        ReviewRecord, who, scope.unit_index().family(unit.id) & scope.scope_unit_ids(who)
-    )
+    in_scope = scope.unit_clause(ReviewRecord, who, unit.id)
     results = db.session.execute(
         select(ReviewRecord.unit_id, ReviewRecord.transition, func.count())
         .where(ReviewRecord.year == year, ReviewRecord.kind == kind, in_scope)
@@ -438,9 +432,7 @@ def review_section(who, unit: scope.Unit, period: cal.Period, kind: str) -> list
 
 
 def resources_section(who, unit: scope.Unit, period: cal.Period) -> dict:
-    in_scope = scope.scope_clause(
-        SupportTask, who, scope.unit_index().family(unit.id) & scope.scope_unit_ids(who)
-    )
+    in_scope = scope.unit_clause(SupportTask, who, unit.id)
     rows = db.session.execute(
         select(SupportTask.outcome_fund_source, func.count(), func.sum(SupportTask.outcome_amount))
         .where(

@@ -294,6 +294,12 @@ def scope_clause(model: type, user: User, unit_ids: AbstractSet[int] | None = No
     raise TypeError(f"no scope rule for {model.__name__}")
 
 
+def unit_clause(model: type, user: User | UnitScope, unit_id: int) -> ColumnElement[bool]:
+    """``scope_clause`` narrowed to one unit of the scope: the unit, its descendants and the units
+    merged into it (a report's or a dashboard's figures for that unit)."""
+    return scope_clause(model, user, unit_index().family(unit_id) & scope_unit_ids(user))
+
+
 def scoped(model: type, user: User) -> Select:
     """``select(model)`` restricted to the user's scope."""
     return select(model).where(scope_clause(model, user))

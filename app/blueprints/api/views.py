@@ -44,6 +44,24 @@ def bad_argument(error: BadArgument):
     return jsonify(error=str(error)), 400
 
 
+#: the registry statuses a household list may be filtered by
+HOUSEHOLD_STATUSES = ("poor", "near_poor", "escaped", "other")
+
+
+def _unit_arg():
+    """``?unit=<code>``: that unit if in the user's scope (404 otherwise), or None when not given."""
+    code = request.args.get("unit")
+    return scope.unit_in_scope_or_404(current_user, code) if code else None
+
+
+def _choice_arg(name: str, allowed) -> str | None:
+    """``?<name>=`` if one of ``allowed``, None when not given; anything else is a 400."""
+    value = request.args.get(name) or None
+    if value and value not in allowed:
+        raise BadArgument(f"{name} must be one of {', '.join(allowed)}")
+    return value
+
+
 def _unit_ref(unit: AdminUnit | None) -> dict | None:
     return None if unit is None else {"code": unit.code, "name": unit.name}
 
@@ -106,12 +124,8 @@ def units():
 @bp.route("/households")
 @login_required
 def households():
-    unit = None
-    if request.args.get("unit"):
-        unit = scope.unit_in_scope_or_404(current_user, request.args["unit"])
-    status = request.args.get("status") or None
-    if status and status not in ("poor", "near_poor", "escaped", "other"):
-        return jsonify(error="status must be one of poor, near_poor, escaped, other"), 400
+    unit = _unit_arg()
+    status = _choice_arg("status", HOUSEHOLD_STATUSES)
     flt = registry.HouseholdFilter(
         q=request.args.get("q", ""),
         unit_id=unit.id if unit else None,
@@ -230,12 +244,8 @@ def _task_page(conditions: list, page: int, per_page: int) -> registry.Page:
 @bp.route("/tasks")
 @login_required
 def tasks():
-    unit = None
-    if request.args.get("unit"):
-        unit = scope.unit_in_scope_or_404(current_user, request.args["unit"])
-    status = request.args.get("status") or None
-    if status and status not in TASK_STATUSES:
-        return jsonify(error=f"status must be one of {', '.join(TASK_STATUSES)}"), 400
+    unit = _unit_arg()
+    status = _choice_arg("status", TASK_STATUSES)
     overdue = _flag_arg("overdue")
     if overdue is None:
         return jsonify(error="overdue must be true or false"), 400
@@ -329,12 +339,8 @@ def _report_json(instance: ReportInstance, index: scope.UnitIndex, today: date) 
 @bp.route("/reports")
 @login_required
 def reports_list():
-    unit = None
-    if request.args.get("unit"):
-        unit = scope.unit_in_scope_or_404(current_user, request.args["unit"])
-    status = request.args.get("status") or None
-    if status and status not in REPORT_STATUSES:
-        raise BadArgument(f"status must be one of {', '.join(REPORT_STATUSES)}")
+    unit = _unit_arg()
+    status = _choice_arg("status", REPORT_STATUSES)
     definition = _definition_arg(required=False)
     flt = reports.ReportFilter(
         view="all",
