@@ -539,45 +539,77 @@ def import_weasyprint() -> None:
     import weasyprint  # noqa: F401  (what pdf_from_html imports on its first call)
 
 
-def steps_outside(setup: Setup, instance_id: int, repeat: int) -> InProcess:
-    """Run in a fresh interpreter: see ``InProcess``. The snapshot rendered is the one the worker
-    generated last (read back from ReportVersion)."""
+#: the spawned interpreter's app context, pushed once by ``_outside_start``
+_outside: dict = {}
+
+
+def _outside_start(setup: Setup) -> None:
+    """In the fresh interpreter: make the app as worker.py makes it and enter its context."""
+    context = setup.app().app_context()
+    context.push()
+    _outside["context"] = context
+
+
+def steps_outside(instance_id: int, repeat: int) -> InProcess:
+    """In the fresh interpreter: see ``InProcess``. Ends with the heap frozen, as in a work horse,
+    whose worker froze its heap before forking (worker.py): the collector does not walk what was
+    there before the render."""
     result, cold = InProcess(), {}
-    with setup.app().app_context():
-        instance = db.session.get(ReportInstance, instance_id)
-        snapshot = latest_snapshot(instance_id)
-        cold["snapshot"], _ = timed(lambda: report_content.build(instance))
-        cold["html"], html = timed(lambda: report_document.render_html(snapshot))
-        cold["import weasyprint"], _ = timed(import_weasyprint)
-        cold["pdf"], pdf = timed(lambda: report_document.pdf_from_html(html))
-        cold["xlsx"], xlsx = timed(lambda: report_document.render_xlsx(snapshot))
-        steps = {
-            "snapshot": lambda: report_content.build(instance),
-            "html": lambda: report_document.render_html(snapshot),
-            "pdf": lambda: report_document.pdf_from_html(html),
-            "xlsx": lambda: report_document.render_xlsx(snapshot),
-            "store": lambda: (
-                store(setup.storage, pdf, "bench.pdf"),
-                store(setup.storage, xlsx, "bench.xlsx"),
-            ),
-        }
-        cold["store"], _ = timed(steps["store"])
-        for name, call in steps.items():
-            call()
-            result.warm[name] = statistics.median(timed(call)[0] for _ in range(repeat))
-        # as in a work horse, whose worker froze its heap before forking (worker.py): the collector
-        # does not walk what was there before the render
-        gc.collect()
-        gc.freeze()
-        result.pdf = [timed(steps["pdf"])[0] for _ in range(repeat)]
-        db.session.remove()
+    instance = db.session.get(ReportInstance, instance_id)
+    snapshot = latest_snapshot(instance_id)
+    cold["snapshot"], _ = timed(lambda: report_content.build(instance))
+    cold["html"], html = timed(lambda: report_document.render_html(snapshot))
+    cold["import weasyprint"], _ = timed(import_weasyprint)
+    cold["pdf"], pdf = timed(lambda: report_document.pdf_from_html(html))
+    cold["xlsx"], xlsx = timed(lambda: report_document.render_xlsx(snapshot))
+    storage = report_generation.storage_dir()
+    steps = {
+        "snapshot": lambda: report_content.build(instance),
+        "html": lambda: report_document.render_html(snapshot),
+        "pdf": lambda: report_document.pdf_from_html(html),
+        "xlsx": lambda: report_document.render_xlsx(snapshot),
+        "store": lambda: (store(storage, pdf, "bench.pdf"), store(storage, xlsx, "bench.xlsx")),
+    }
+    cold["store"], _ = timed(steps["store"])
+    for name, call in steps.items():
+        call()
+        result.warm[name] = statistics.median(timed(call)[0] for _ in range(repeat))
+    db.session.rollback()
+    gc.collect()
+    gc.freeze()
     result.cold, result.html_kb, result.pdf_kb = cold, len(html.encode()) / 1024, len(pdf) / 1024
     return result
 
 
-def run_outside(setup: Setup, instance_id: int, repeat: int) -> InProcess:
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(steps_outside, (setup, instance_id, repeat))
+def weasyprint_alone(instance_id: int) -> float:
+    """In the fresh interpreter: seconds for ``pdf_from_html`` on the final HTML of the version
+    the worker has just stored (the HTML is made first, untimed)."""
+    html = report_document.render_html(latest_snapshot(instance_id))
+    db.session.rollback()  # the next call's read sees the worker's next commit
+    return timed(lambda: report_document.pdf_from_html(html))[0]
+
+
+class Baseline:
+    """The fresh interpreter (spawned, so not this process's heap, grown by building the demo: it
+    would slow WeasyPrint down), kept for the whole measurement, so that WeasyPrint alone runs
+    between the end-to-end generations, under the same conditions of the machine."""
+
+    def __init__(self, setup: Setup):
+        spawn = multiprocessing.get_context("spawn")
+        self.pool = spawn.Pool(1, initializer=_outside_start, initargs=(setup,))
+
+    def __enter__(self) -> "Baseline":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.pool.terminate()
+        self.pool.join()
+
+    def steps(self, instance_id: int, repeat: int) -> InProcess:
+        return self.pool.apply(steps_outside, (instance_id, repeat))
+
+    def pdf(self, instance_id: int) -> float:
+        return self.pool.apply(weasyprint_alone, (instance_id,))
 
 
 # -- the run ----------------------------------------------------------------------------------------
@@ -612,12 +644,14 @@ def measure(app: Flask, setup: Setup, meter: CpuMeter, args: argparse.Namespace)
             f"worker 1 idle on queue {setup.queue}; "
             f"the quarterly report, once to warm up, then {args.repeat}×"
         )
-        results.warmup = generate_one(quarterly).total
-        for _ in range(args.repeat):
-            workers.wait_idle()
-            results.generations.append(generate_one(quarterly))
-        print("the job's steps and WeasyPrint alone on the same HTML, in a fresh interpreter")
-        results.in_process = run_outside(setup, quarterly, args.repeat)
+        with Baseline(setup) as baseline:
+            results.warmup = generate_one(quarterly).total
+            print("the job's steps in a fresh interpreter, then generations and WeasyPrint alone in turn")
+            results.in_process = baseline.steps(quarterly, args.repeat)
+            for _ in range(args.repeat):
+                workers.wait_idle()
+                results.generations.append(generate_one(quarterly))
+                results.in_process.pdf.append(baseline.pdf(quarterly))
         for count in (1, 2):
             if count == 2:
                 sampler.watch("worker 2", workers.start().pid)
@@ -641,20 +675,24 @@ def mark(ok: bool, label: str) -> str:
 
 
 def print_end_to_end(results: Results) -> None:
+    """The goal holds when both ratios do: of the medians, and the median of each generation
+    against the WeasyPrint run right after it (the machine's speed drifts; a pair shares it)."""
     totals = [g.total for g in results.generations]
     baseline = results.in_process.pdf
     ratio = statistics.median(totals) / statistics.median(baseline)
+    paired = statistics.median(t / b for t, b in zip(totals, baseline, strict=True))
     print(
         f"\nQuarterly report {QUARTERLY[1]} of huyện Bạch Thông, one idle worker, "
-        f"{len(totals)} generations (+1 to warm up: {results.warmup:.3f} s); "
-        f"HTML {results.in_process.html_kb:.0f} KB, PDF {results.in_process.pdf_kb:.0f} KB"
+        f"{len(totals)} generations (+1 to warm up: {results.warmup:.3f} s), each followed by "
+        f"WeasyPrint alone; HTML {results.in_process.html_kb:.0f} KB, PDF {results.in_process.pdf_kb:.0f} KB"
     )
     print(f"{'':<46}{'median':>8}{'min':>8}  goal")
     print("-" * 78)
     print(f"{'end to end: request → PDF stored (s)':<46}{seconds(totals)}")
     print(f"{'WeasyPrint alone, same final HTML (s)':<46}{seconds(baseline)}")
-    goal = mark(ratio <= GOAL_RATIO, "≤ 1.15")
-    print(f"{'ratio end to end / WeasyPrint alone':<46}{ratio:>8.2f}{'':>8}  {goal}")
+    goal = mark(max(ratio, paired) <= GOAL_RATIO, "≤ 1.15, both")
+    print(f"{'ratio of the medians':<46}{ratio:>8.2f}")
+    print(f"{'median ratio, each generation ÷ its baseline':<46}{paired:>8.2f}{'':>8}  {goal}")
     print("\nWhere the end-to-end time goes (median; the job's steps read from its progress, to ±10 ms):")
     steps = [g.spans() for g in results.generations]
     for key, label in MOMENTS:

@@ -37,12 +37,29 @@ def test_goals_are_printed_as_pass_or_miss(capsys):
     bench.print_end_to_end(results(1.1, 1.0, 10.0, 5.0))
     bench.print_throughput(results(1.1, 1.0, 10.0, 5.0).batches)
     out = capsys.readouterr().out
-    assert "PASS ≤ 1.15" in out and "PASS two workers ≥ 1.7× faster" in out and "2.00" in out
+    assert "PASS ≤ 1.15, both" in out and "PASS two workers ≥ 1.7× faster" in out and "2.00" in out
 
     bench.print_end_to_end(results(1.2, 1.0, 10.0, 6.0))
     bench.print_throughput(results(1.2, 1.0, 10.0, 6.0).batches)
     out = capsys.readouterr().out
-    assert "MISS ≤ 1.15" in out and "MISS two workers ≥ 1.7× faster" in out
+    assert "MISS ≤ 1.15, both" in out and "MISS two workers ≥ 1.7× faster" in out
+
+
+def test_the_ratio_goal_needs_the_medians_and_the_pairs(capsys):
+    """The machine's speed drifts: each generation is set against the WeasyPrint run after it."""
+    drifting = bench.Results()
+    drifting.generations = [bench.Generation({"seen": t}) for t in (1.1, 2.2, 3.3)]
+    drifting.in_process = bench.InProcess(pdf=[1.0, 2.0, 3.0])
+    bench.print_end_to_end(drifting)
+    assert "1.10          PASS ≤ 1.15, both" in capsys.readouterr().out
+
+    # medians alike (2.0 / 2.0) but every pair 1.25 or worse but one: a miss
+    drifting.generations = [bench.Generation({"seen": t}) for t in (1.3, 2.0, 2.6)]
+    drifting.in_process = bench.InProcess(pdf=[1.0, 2.0, 2.0])
+    bench.print_end_to_end(drifting)
+    out = capsys.readouterr().out
+    assert "ratio of the medians                              1.00" in out
+    assert "1.30          MISS ≤ 1.15, both" in out
 
 
 def test_memory_counts_a_child_in_a_process_group_of_its_own_as_a_work_horse():
