@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 
 from app.extensions import db
 from app.models import Household, Indicator, Member, ReviewRecord, SupportTask, Target, TaskType
@@ -105,22 +105,24 @@ def _rate_reduction(who, unit: scope.Unit, year: int, field: str, years: list[in
     return getattr(before, field) - getattr(now, field)
 
 
-def _done_tasks(who, unit: scope.Unit, condition, first: date, on: date) -> tuple[int, int]:
-    """(done by ``on``, all but cancelled) of the tasks meeting ``condition`` created by ``on``."""
-    in_scope = scope.unit_clause(SupportTask, who, unit.id)
+def _done_tasks(who, unit: scope.Unit, conditions: dict[str, ColumnElement[bool]], first: date, on: date):
+    """For each condition (by key): (done between ``first`` and ``on``, all but cancelled) of the
+    tasks meeting it created by ``on``; one pass over the tasks for all of them."""
     done = and_(SupportTask.status == TaskStatus.DONE, SupportTask.done_on.between(first, on))
+    counts = []
+    for condition in conditions.values():
+        counts += [func.count().filter(and_(condition, done)), func.count().filter(condition)]
     row = db.session.execute(
-        select(func.count(), func.count().filter(done))
+        select(*counts)
         .select_from(SupportTask)
         .join(TaskType, TaskType.id == SupportTask.task_type_id)
         .where(
-            in_scope,
-            condition,
+            scope.unit_clause(SupportTask, who, unit.id),
             SupportTask.status != TaskStatus.CANCELLED,
             SupportTask.created_at <= datetime.combine(on, time.max),
         )
     ).one()
-    return int(row[1]), int(row[0])
+    return {key: (int(row[2 * i]), int(row[2 * i + 1])) for i, key in enumerate(conditions)}
 
 
 def _without_deprivations(who, unit: scope.Unit, year: int | None) -> dict[str, Decimal | None]:
@@ -168,14 +170,23 @@ def actuals(who, unit: scope.Unit, year: int, on: date) -> dict[str, Decimal | N
     measure yet, e.g. no review of ``year`` or no poor household), by key."""
     first, years = date(year, 1, 1), stats.official_years(who)
     reviewed = date(year, 12, 14) <= on
-    jobs = and_(TaskType.outcome_kind == OutcomeKind.JOB, SupportTask.outcome_employer.is_not(None))
+    tasks = _done_tasks(
+        who,
+        unit,
+        {
+            "jobs": and_(TaskType.outcome_kind == OutcomeKind.JOB, SupportTask.outcome_employer.is_not(None)),
+            "tuition": TaskType.code == "TUITION",
+        },
+        first,
+        on,
+    )
     values = {
         "poverty_rate_reduction": _rate_reduction(who, unit, year, "poor_rate", years) if reviewed else None,
         "near_poor_rate_reduction": _rate_reduction(who, unit, year, "near_poor_rate", years)
         if reviewed
         else None,
-        "new_jobs": Decimal(_done_tasks(who, unit, jobs, first, on)[0]),
-        "tuition_exemption": _percent(*_done_tasks(who, unit, TaskType.code == "TUITION", first, on)),
+        "new_jobs": Decimal(tasks["jobs"][0]),
+        "tuition_exemption": _percent(*tasks["tuition"]),
         "health_insurance": _health_insurance(who, unit),
         **_without_deprivations(who, unit, review_year_by(on, who, years)),
     }

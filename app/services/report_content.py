@@ -85,14 +85,15 @@ def _children(unit: scope.Unit, day: date) -> list[scope.Unit]:
 
 
 def households_section(who, unit: scope.Unit, period: cal.Period) -> dict:
-    year = indicators.review_year_by(period.cut_off, who)
+    years = stats.official_years(who)
+    year = indicators.review_year_by(period.cut_off, who, years)
     if year is None:
         return {
             "title": "Tình hình hộ nghèo, hộ cận nghèo",
             "paragraphs": ["Chưa có kết quả rà soát chính thức."],
         }
-    total = stats.household_stats(who, unit, year)
-    years = stats.official_years(who)
+    children = _children(unit, date(year, 12, 31))
+    total, *by_child = stats.household_stats_of(who, [unit, *children], year)  # one query for all
     before = stats.household_stats(who, unit, year - 1) if year - 1 in years else None
     summary = (
         f"Theo kết quả rà soát chính thức năm {year}, toàn {unit.name} có {vi_number(total.households)} hộ; "
@@ -110,8 +111,7 @@ def households_section(who, unit: scope.Unit, period: cal.Period) -> dict:
             f"tỷ lệ hộ cận nghèo giảm {vi_number(before.near_poor_rate - total.near_poor_rate)} điểm %."
         )
     rows = []
-    children = _children(unit, date(year, 12, 31))
-    for figures in stats.household_stats_of(who, children, year):
+    for figures in by_child:
         rows.append(
             [
                 figures.unit_name,

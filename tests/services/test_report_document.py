@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from openpyxl import load_workbook
 
 from app.services import report_document
-from app.services.charts import bar_chart, chart_svg, line_chart
+from app.services.charts import bar_chart, chart_svg, format_figure, line_chart
 from app.services.report_document import (
     RefusedResource,
     ReportRenderError,
@@ -405,6 +405,18 @@ def test_xlsx_text_never_becomes_a_formula(shared_app):
     sheet = load_workbook(BytesIO(render_xlsx(snapshot))).worksheets[0]
     cell = next(row[0] for row in sheet.iter_rows() if str(row[0].value).startswith("=HYPER"))
     assert cell.data_type == "s"
+
+
+@pytest.mark.parametrize(
+    ("figure", "places"),
+    [(0, 0), (7, 0), (999, 0), (1000, 0), (8575, 0), (-1234567, 0), (17.33, 2), (5.2, 1), (999.996, 2),
+     (-0.5, 1), (1486.0, 2), (123456.789, 3)],
+)  # fmt: skip
+def test_an_xlsx_column_is_as_wide_as_its_figures_shown(shared_app, figure, places):
+    """Widths count a figure's characters without formatting it: as many as the PDF shows."""
+    with force_locale("vi"):
+        shown = format_figure(figure if places == 0 else str(figure), places)
+    assert report_document._shown_length(figure, places) == len(shown), shown
 
 
 def test_sheet_names_are_valid_and_unique():
