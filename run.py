@@ -49,6 +49,8 @@ DEFAULT_REDIS_PORT = 6390
 DEFAULT_DEMO_PASSWORD = "giamngheo-demo"
 DEMO_TODAY = "2020-03-20"  # app/services/demo.py AS_OF: the article's date
 STOP_TIMEOUT = 10.0
+RESTART_LIMIT = 5  # exits of a restartable child within RESTART_WINDOW before run.py gives up
+RESTART_WINDOW = 300.0
 DEMO_USERS = (
     "admin",
     "manager",
@@ -298,6 +300,10 @@ class Child:
     name: str
     proc: subprocess.Popen[bytes]
     stop_last: bool = False
+    #: started again when it exits (the RQ worker: jobs run in its own process, so a job that
+    #: crashes it must not stop the system); (argv, env) to start it with
+    restart: tuple[list[str], Mapping[str, str] | None] | None = None
+    started: list[float] = field(default_factory=lambda: [time.monotonic()])
 
 
 def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
@@ -327,11 +333,29 @@ class Supervisor:
     stop_timeout: float = STOP_TIMEOUT
 
     def start(
-        self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None, stop_last: bool = False
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        stop_last: bool = False,
+        restart: bool = False,
     ) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(list(argv), cwd=ROOT, env=env, start_new_session=True)
-        self.children.append(Child(name, proc, stop_last))
+        self.children.append(Child(name, proc, stop_last, (list(argv), env) if restart else None))
         return proc
+
+    def restart(self, child: Child) -> bool:
+        """Start a restartable child that exited again, unless it has exited ``RESTART_LIMIT``
+        times within ``RESTART_WINDOW`` seconds (it cannot start: better to stop and say so)."""
+        now = time.monotonic()
+        recent = [t for t in child.started if now - t < RESTART_WINDOW]
+        if child.restart is None or len(recent) >= RESTART_LIMIT:
+            return False
+        argv, env = child.restart
+        _signal_group(child.proc, signal.SIGKILL)  # what it left behind (RQ's scheduler process)
+        child.proc = subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True)
+        child.started = [*recent, now]
+        return True
 
     def first_dead(self) -> Child | None:
         return next((child for child in self.children if child.proc.poll() is not None), None)
@@ -395,7 +419,7 @@ def _ignore_signals() -> None:
 
 def start_services(sup: Supervisor, env: Mapping[str, str], web_port: int) -> None:
     python, rq, gunicorn = (str(venv_bin(name)) for name in ("python", "rq", "gunicorn"))
-    sup.start("RQ worker (worker.py)", [python, "worker.py"], env)
+    sup.start("RQ worker (worker.py)", [python, "worker.py"], env, restart=True)
     sup.start("RQ cron scheduler", [rq, "cron", "app.tasks.schedule", "--url", env["REDIS_URL"]], env)
     web = [gunicorn, "--bind", f"{HOST}:{web_port}", "--workers", "2", "--threads", "4"]
     sup.start("gunicorn web server", [*web, "--access-logfile", "-", "wsgi:app"], env)
@@ -414,7 +438,11 @@ def watch(sup: Supervisor) -> int:
     while True:
         dead = sup.first_dead()
         if dead is not None:
-            say(f"{dead.name} exited unexpectedly (exit code {dead.proc.returncode}); stopping everything")
+            code = dead.proc.returncode
+            if sup.restart(dead):
+                say(f"{dead.name} exited (exit code {code}); started it again")
+                continue
+            say(f"{dead.name} exited unexpectedly (exit code {code}); stopping everything")
             return 1
         time.sleep(0.5)
 

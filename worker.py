@@ -1,17 +1,23 @@
-"""RQ worker entry: create_app(), an app context around every job, Worker(...).work().
+"""RQ worker entry: create_app(), an app context around every job, SimpleWorker(...).work().
 
 Usage: ``python worker.py [--burst] [queue ...]`` (default queues: RQ_QUEUES).
 
-RQ forks a work horse per job; what the worker loads before it starts (WeasyPrint, Pango, the
-report fonts) every horse then has for free, and ``gc.freeze()`` keeps each horse's collector
-from walking (and copying) the heap it inherited.
+Jobs run in the worker's own process (RQ's ``SimpleWorker``), not in a work horse forked per job:
+the worker warms up once (WeasyPrint, Pango, the report fonts, each kind of report built and
+printed), then every job finds those caches, its database connection and the page cache warm. A
+forked horse paid ~80 ms per report for the fork, a new connection with a cold page cache and
+copy-on-write faults on the inherited heap (bench/reports.py; a report's PDF takes 0.4–1.2 s).
+What the fork gave is kept otherwise: a job past its timeout is stopped by SIGALRM (RQ's death
+penalty); a worker that dies mid-generation leaves a lease that runs out, and the next worker's
+sweep (at its start, and every minute) generates the report again; run.py restarts a worker that
+exits. ``gc.freeze()`` keeps the collector from walking the warm heap on every collection.
 """
 
 import argparse
 import gc
 import logging
 
-from rq import Worker
+from rq import SimpleWorker
 
 from app import create_app
 from app.extensions import db
@@ -19,14 +25,13 @@ from app.services import report_generation
 from app.tasks.queues import redis_client
 
 
-class AppWorker(Worker):
-    """Runs each job inside the application context, with a fresh DB pool after fork."""
+class AppWorker(SimpleWorker):
+    """Runs each job inside the application context, in this process; the session ends with it."""
 
     app = None
 
     def perform_job(self, job, queue, *args, **kwargs):
         with self.app.app_context():
-            db.engine.dispose(close=False)
             try:
                 return super().perform_job(job, queue, *args, **kwargs)
             finally:
@@ -51,8 +56,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def warm_up() -> None:
-    """Load the PDF machinery once, before any fork; without Pango the worker still runs the
-    other jobs (a report generation then fails with the reason)."""
+    """Load the PDF machinery once, before the first job; without Pango the worker still runs
+    the other jobs (a report generation then fails with the reason)."""
     try:
         report_generation.warm_up()
     except OSError as error:  # WeasyPrint could not load Pango

@@ -9,9 +9,9 @@ REDIS_URL is set) and ``python worker.py <queue>`` workers, and measures: the di
 report from the request to its PDF stored (``request`` → commit → ``dispatch`` → the instance is
 draft, its version row written, its PDF on disk) with one idle worker, against WeasyPrint alone
 printing the same final HTML in a fresh interpreter; the 14 communes' monthly reports asked for
-at once, with one and with two workers; the peak memory of each worker with its children (RQ
-forks a work horse per job). Goals are printed as PASS / MISS, never asserted. See
-bench/README.md.
+at once, with one and with two workers, beside this machine's own ceiling for two processes; the
+memory of each worker (jobs run in its own process: RQ's SimpleWorker). Goals are printed as
+PASS / MISS, never asserted. See bench/README.md.
 """
 
 import argparse
@@ -65,11 +65,12 @@ POLL_MANY = 0.030  # … while many are (the bench shares the two cores with the
 SAMPLE_EVERY = 0.020  # seconds between memory samples
 BACKENDS_EVERY = 10  # memory samples between reads of the PostgreSQL backends' CPU
 TIME_LIMIT = 300.0  # seconds a generation may take before the bench gives up
+CEILING_LOOP = 3_000_000  # iterations of ``spin``: ~0.3–0.5 s
 MIB = 1024 * 1024
 #: the moments of one generation, in order: (key, what happened since the one before)
 MOMENTS = [
     ("enqueued", "request, commit, enqueue (this process)"),
-    ("started", "queue → horse forked, job started (RQ)"),
+    ("started", "queue → job started (RQ, in the worker)"),
     ("snapshot", "lease taken, leftovers removed"),
     ("pdf", "snapshot built (report_content.build)"),
     ("xlsx", "PDF rendered (render_html + WeasyPrint)"),
@@ -206,7 +207,7 @@ def owed_ids(code: str, period: str) -> list[int]:
 
 def stop_worker(proc: subprocess.Popen, timeout: float = 60) -> None:
     """SIGTERM (RQ's warm shutdown: the job in hand finishes), then SIGKILL to the worker and what
-    it started: its work horse, in a process group of its own, would outlive it."""
+    it started (RQ's scheduler process, which would outlive it)."""
     if proc.poll() is not None:
         return
     proc.send_signal(signal.SIGTERM)
@@ -262,7 +263,7 @@ class Workers:
         return proc
 
     def wait_idle(self) -> None:
-        """Until every worker is registered and idle (done with its last job, horse gone)."""
+        """Until every worker is registered and idle (done with its last job)."""
         queue = Queue(self.setup.queue, connection=self.connection)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -309,20 +310,21 @@ def children_of(pid: int) -> list[int]:
 
 @dataclass
 class WorkerMemory:
-    """What one worker's processes held: RSS, sampled."""
+    """What one worker held: RSS, sampled; its jobs are counted at the end (``count_jobs``)."""
 
     label: str
     pid: int
-    idle: int = 0  # the worker's own RSS when first sampled (idle)
-    peak: int = 0  # the worker and all its children (scheduler, work horse), summed
-    horse_peak: int = 0  # a work horse's own peak (VmHWM), pages shared with the worker included
-    horses: set[int] = field(default_factory=set)
+    idle: int = 0  # the worker's own RSS when first sampled (warmed up, idle)
+    last: int = 0  # … when last sampled (after its last job: what the jobs left behind)
+    peak: int = 0  # its own peak (VmHWM), the jobs' included: they run in its process
+    with_children: int = 0  # the worker and its children (RQ's scheduler process), summed, at most
+    jobs: int = 0
 
 
 class Sampler(threading.Thread):
     """Every 20 ms, the RSS of each worker and its children; every 200 ms, on PostgreSQL, the CPU
-    of the database's backends (each work horse opens its own connection, whose backend ends
-    with the job, long before the end of the run: a single read at the end would miss them)."""
+    of the database's backends (read as they go: a backend that ended before the end of the run
+    would be missed by a single read at the end)."""
 
     def __init__(self, meter: CpuMeter):
         super().__init__(name="bench-sampler", daemon=True)
@@ -365,22 +367,23 @@ class Sampler(threading.Thread):
 
 
 def sample(memory: WorkerMemory) -> None:
-    own = memory_of(memory.pid).get("VmRSS")
-    if not own:
+    held = memory_of(memory.pid)
+    if not held:
         return
-    total = own
-    for child in children_of(memory.pid):  # RQ's scheduler, the work horse (neither starts any)
-        held = memory_of(child)
-        total += held.get("VmRSS", 0)
-        try:
-            horse = os.getpgid(child) == child  # RQ gives the work horse a process group of its own
-        except OSError:
-            continue
-        if horse:
-            memory.horses.add(child)
-            memory.horse_peak = max(memory.horse_peak, held.get("VmHWM", 0))
-    memory.idle = memory.idle or own
-    memory.peak = max(memory.peak, total)
+    total = held["VmRSS"] + sum(memory_of(child).get("VmRSS", 0) for child in children_of(memory.pid))
+    memory.idle = memory.idle or held["VmRSS"]
+    memory.last = held["VmRSS"]
+    memory.peak = max(memory.peak, held["VmHWM"])
+    memory.with_children = max(memory.with_children, total)
+
+
+def count_jobs(memories: list[WorkerMemory], connection: Redis, queue: str) -> None:
+    """Each worker's jobs, as RQ counted them (done and failed)."""
+    found = {w.pid: w for w in Worker.all(queue=Queue(queue, connection=connection))}
+    for memory in memories:
+        worker = found.get(memory.pid)
+        if worker is not None:
+            memory.jobs = worker.successful_job_count + worker.failed_job_count
 
 
 # -- generating -----------------------------------------------------------------------------------
@@ -504,8 +507,8 @@ def generate_all(instance_ids: list[int]) -> Batch:
 @dataclass
 class InProcess:
     """The job's steps outside the worker, in a fresh interpreter (spawned) that has made the app
-    as worker.py makes it: each step's first call (cold, as every work horse makes it: RQ forks
-    each from a worker that has never rendered a report), then the median of later calls (warm),
+    as worker.py makes it: each step's first call (cold: what the first job of a worker would pay
+    if worker.py did not warm up), then the median of later calls (warm),
     and WeasyPrint alone on the final HTML: the baseline. Not in this process: its heap, grown by
     building the demo, would slow WeasyPrint down (the garbage collector walks it)."""
 
@@ -551,8 +554,8 @@ def _outside_start(setup: Setup) -> None:
 
 
 def steps_outside(instance_id: int, repeat: int) -> InProcess:
-    """In the fresh interpreter: see ``InProcess``. Ends with the heap frozen, as in a work horse,
-    whose worker froze its heap before forking (worker.py): the collector does not walk what was
+    """In the fresh interpreter: see ``InProcess``. Ends with the heap frozen, as in a worker, which
+    freezes its heap once warmed up (worker.py): the collector does not walk what was
     there before the render."""
     result, cold = InProcess(), {}
     instance = db.session.get(ReportInstance, instance_id)
@@ -612,6 +615,29 @@ class Baseline:
         return self.pool.apply(weasyprint_alone, (instance_id,))
 
 
+def spin(loops: int) -> float:
+    """Pure Python work (no I/O, no allocation to speak of); returns its seconds."""
+    began, total = time.perf_counter(), 0
+    for i in range(loops):
+        total += i * i % 7
+    return time.perf_counter() - began
+
+
+def cpu_ceiling(rounds: int = 3, loops: int = CEILING_LOOP) -> float:
+    """How much faster two processes get the same work done than one, on this machine now: the
+    most two workers could gain (two cores may not run two processes at full speed each: shared
+    caches, a virtual machine's neighbours). Median of ``rounds`` of: one alone, then two at once."""
+    gains = []
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.map(spin, [loops // 10] * 2)  # both started and warm
+        for _ in range(rounds):
+            alone = pool.apply(spin, (loops,))
+            began = time.perf_counter()
+            pool.map(spin, [loops] * 2, chunksize=1)
+            gains.append(2 * alone / (time.perf_counter() - began))
+    return statistics.median(gains)
+
+
 # -- the run ----------------------------------------------------------------------------------------
 
 
@@ -623,6 +649,7 @@ class Results:
     in_process: InProcess = field(default_factory=InProcess)
     batches: dict[int, Batch] = field(default_factory=dict)  # by the number of workers
     memory: list[WorkerMemory] = field(default_factory=list)
+    ceiling: float = 0.0  # what two processes gain over one here, on pure Python work
     cpu: str = ""
 
 
@@ -658,8 +685,10 @@ def measure(app: Flask, setup: Setup, meter: CpuMeter, args: argparse.Namespace)
             workers.wait_idle()
             print(f"the {COMMUNES} monthly reports at once, {count} worker(s)")
             results.batches[count] = generate_all(monthly)
+        count_jobs(sampler.workers, workers.connection, setup.queue)
         db.session.remove()
     results.memory = sampler.workers
+    results.ceiling = cpu_ceiling()
     return results
 
 
@@ -703,7 +732,7 @@ def print_end_to_end(results: Results) -> None:
 
 def print_in_process(results: InProcess) -> None:
     print("\nThe job's steps in a fresh interpreter with the app made (s): cold = the first call (what each")
-    print("work horse would pay if worker.py did not warm up before forking); warm = median of later calls")
+    print("worker's first job would pay if worker.py did not warm up); warm = median of later calls")
     print(f"  {'step':<20}{'cold':>8}{'warm':>8}")
     for name in ("snapshot", "html", "import weasyprint", "pdf", "xlsx", "store"):
         if name in results.cold:
@@ -712,7 +741,7 @@ def print_in_process(results: InProcess) -> None:
     print(f"  {'total':<20}{sum(results.cold.values()):>8.3f}{sum(results.warm.values()):>8.3f}")
 
 
-def print_throughput(batches: dict[int, Batch]) -> None:
+def print_throughput(batches: dict[int, Batch], ceiling: float = 0.0) -> None:
     speedup = batches[1].wall / batches[2].wall
     print(f"\nThe {COMMUNES} communes' monthly reports {MONTHLY[1]}, asked for at once")
     header = f"{'workers':<10}{'wall s':>8}{'reports/s':>11}{'job s (mean)':>14}{'busy':>7}{'speed-up':>10}"
@@ -726,18 +755,22 @@ def print_throughput(batches: dict[int, Batch]) -> None:
         if count == 2:
             line += f"{speedup:>10.2f}  {mark(speedup >= GOAL_SPEEDUP, 'two workers ≥ 1.7× faster')}"
         print(line)
-    print("  (job s: RQ's started → ended, in the work horse; busy: the jobs' time ÷ wall × workers)")
+    print("  (job s: RQ's started → ended, in the worker; busy: the jobs' time ÷ wall × workers)")
+    if ceiling:
+        print(
+            f"  this machine now: two processes of pure Python work finish {ceiling:.2f}× as fast as one "
+            "(the most two workers can gain here)"
+        )
 
 
 def print_memory(memory: list[WorkerMemory]) -> None:
-    print(f"\nWorker memory (RSS, MiB, sampled every {SAMPLE_EVERY * 1000:.0f} ms)")
-    print(f"  {'':<10}{'jobs':>6}{'idle':>8}{'peak worker + children':>24}{'peak work horse':>17}")
+    print(f"\nWorker memory (RSS, MiB, sampled every {SAMPLE_EVERY * 1000:.0f} ms; jobs run in the worker)")
+    print(f"  {'':<10}{'jobs':>6}{'idle':>8}{'after last job':>16}{'peak':>8}{'peak with scheduler':>21}")
     for w in memory:
         print(
-            f"  {w.label:<10}{len(w.horses):>6}{w.idle / MIB:>8.0f}"
-            f"{w.peak / MIB:>24.0f}{w.horse_peak / MIB:>17.0f}"
+            f"  {w.label:<10}{w.jobs:>6}{w.idle / MIB:>8.0f}{w.last / MIB:>16.0f}"
+            f"{w.peak / MIB:>8.0f}{w.with_children / MIB:>21.0f}"
         )
-    print("  (a horse is forked: the pages it shares with its worker count in both, so the sum overstates)")
 
 
 def report(results: Results) -> None:
@@ -746,7 +779,7 @@ def report(results: Results) -> None:
     print(results.cpu)
     print_end_to_end(results)
     print_in_process(results.in_process)
-    print_throughput(results.batches)
+    print_throughput(results.batches, results.ceiling)
     print_memory(results.memory)
 
 

@@ -62,17 +62,21 @@ def test_the_ratio_goal_needs_the_medians_and_the_pairs(capsys):
     assert "1.30          MISS ≤ 1.15, both" in out
 
 
-def test_memory_counts_a_child_in_a_process_group_of_its_own_as_a_work_horse():
-    horse = subprocess.Popen(["sleep", "10"], start_new_session=True)  # as RQ's horse calls setpgrp
+def test_memory_is_sampled_from_proc_with_the_children_summed():
+    child = subprocess.Popen(["sleep", "10"])  # as RQ's scheduler process, a child of the worker
     try:
         time.sleep(0.1)
         memory = bench.WorkerMemory("this test", os.getpid())
         bench.sample(memory)
-        assert horse.pid in memory.horses
-        assert memory.idle > 0 and memory.peak > memory.idle and memory.horse_peak > 0
+        assert memory.idle == memory.last > 0 and memory.peak >= memory.last
+        assert memory.with_children > memory.last  # the child's RSS counted in
     finally:
-        horse.kill()
-        horse.wait()
+        child.kill()
+        child.wait()
+
+
+def test_the_cpu_ceiling_is_a_gain_between_none_and_two():
+    assert 0.5 < bench.cpu_ceiling(rounds=1, loops=200_000) < 2.3
 
 
 def test_a_worker_that_ignores_sigterm_is_killed():

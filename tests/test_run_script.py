@@ -169,6 +169,40 @@ def test_supervisor_reports_a_dead_child_and_stops_the_rest() -> None:
     assert all(child.proc.returncode is not None for child in sup.children)
 
 
+def test_supervisor_restarts_a_restartable_child_until_it_keeps_failing(monkeypatch, tmp_path: Path) -> None:
+    """The worker runs jobs in its own process: run.py starts it again when it exits, but not
+    forever (RESTART_LIMIT exits within RESTART_WINDOW: it cannot start, so stop and say so)."""
+    monkeypatch.setattr(run, "RESTART_LIMIT", 3)
+    starts = tmp_path / "starts"
+    sup = run.Supervisor()
+    try:
+        code = f"open({str(starts)!r}, 'a').write('x'); raise SystemExit(7)"
+        sup.start("worker", [sys.executable, "-c", code], restart=True)
+        sup.start("web", [sys.executable, "-c", "import time; time.sleep(60)"])
+        restarted = 0
+        while True:
+            assert run.wait_until(lambda: not sup.all_alive(), 10.0, lambda: True)
+            dead = sup.first_dead()
+            assert dead is not None and dead.name == "worker" and dead.proc.returncode == 7
+            if not sup.restart(dead):
+                break
+            restarted += 1
+        assert restarted == 2 and starts.read_text() == "xxx"  # started 3 times in all
+        assert sup.children[1].proc.poll() is None  # the others kept running meanwhile
+    finally:
+        sup.stop_all()
+
+
+def test_a_child_not_marked_restartable_is_never_restarted() -> None:
+    sup = run.Supervisor()
+    try:
+        sup.start("quitter", [sys.executable, "-c", "raise SystemExit(3)"])
+        assert run.wait_until(lambda: not sup.all_alive(), 10.0, lambda: True)
+        assert not sup.restart(sup.first_dead())
+    finally:
+        sup.stop_all()
+
+
 def test_supervisor_kills_a_child_that_ignores_sigterm(tmp_path: Path) -> None:
     ready = tmp_path / "ready"
     code = (

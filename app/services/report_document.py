@@ -344,7 +344,7 @@ def pdf_from_html(html: str) -> bytes:
 
 
 #: a one-line document in the report's stylesheet and fonts: rendering it once loads WeasyPrint,
-#: Pango and the fonts into a worker before it forks a work horse per job
+#: Pango and the fonts into a worker before its first job (even where there is no report yet)
 WARM_UP_HTML = (
     '<link rel="stylesheet" href="css/report-pdf.css">'
     '<p class="body">Bạch Thông <b>1.486</b> <i>17,33</i></p>'
@@ -352,8 +352,8 @@ WARM_UP_HTML = (
 
 
 def warm_up() -> None:
-    """Load what every PDF needs once, in the worker's own process (needs an app context): each
-    job then starts from a fork that has it, instead of importing WeasyPrint again (~0.4 s)."""
+    """Load what every PDF needs once, in the worker's own process (needs an app context), so
+    that the first report does not import WeasyPrint (~0.4–1 s)."""
     pdf_from_html(WARM_UP_HTML)
     Locale.parse("vi").number_symbols  # noqa: B018 - loads Babel's Vietnamese data
 

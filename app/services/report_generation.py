@@ -312,13 +312,10 @@ def generate(
 
 
 def warm_up() -> None:
-    """Load, in a worker before it forks its work horses, what every generation needs: WeasyPrint
-    with the report's fonts, and the queries, templates, layout and spreadsheet code of each kind
-    of report (one snapshot of each definition is built and printed to PDF and XLSX; nothing is
-    stored). Each job then starts warm: its horse inherits the compiled queries and templates and
-    the font and text-shaping caches of the full layout instead of filling them again (warmed on
-    a one-line document only, a horse printed the district's quarterly report more slowly than a
-    warm process did: bench/reports.py)."""
+    """Load, in a worker before its first job, what every generation needs: WeasyPrint with the
+    report's fonts, and the queries, templates, layout and spreadsheet code of each kind of report
+    (one snapshot of each definition is built and printed to PDF and XLSX; nothing is stored).
+    The first report then costs what the others do (worker.py runs jobs in its own process)."""
     report_document.warm_up()
     latest = select(func.max(ReportInstance.id)).group_by(ReportInstance.definition_id)
     for instance in db.session.scalars(select(ReportInstance).where(ReportInstance.id.in_(latest))):
