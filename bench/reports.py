@@ -27,7 +27,8 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -614,6 +615,42 @@ class Baseline:
     def pdf(self, instance_id: int) -> float:
         return self.pool.apply(weasyprint_alone, (instance_id,))
 
+    def pid(self) -> int:
+        return self.pool.apply(os.getpid)
+
+
+@contextmanager
+def pinned(*measured: int) -> Iterator[str]:
+    """While one report is measured: the worker and the baseline interpreter (``measured``) on
+    the last CPU, this process (which polls, and samples memory) on the others, so that the
+    worker's PDF and WeasyPrint alone run on the same core and neither shares it with the bench
+    (on a virtual machine two cores need not be equally fast). Everything is free again after.
+    Yields what it did, for the log line."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        yield ""
+        return
+    try:
+        for pid in measured:
+            set_affinity(pid, {cpus[-1]})
+        os.sched_setaffinity(0, set(cpus[:-1]))
+        yield f" (both on CPU {cpus[-1]}, the bench on {', '.join(map(str, cpus[:-1]))})"
+    finally:
+        os.sched_setaffinity(0, set(cpus))
+        for pid in measured:
+            set_affinity(pid, set(cpus))
+
+
+def set_affinity(pid: int, cpus: set[int]) -> None:
+    """Every thread of a process on ``cpus`` (``sched_setaffinity`` of a pid sets one thread's)."""
+    try:
+        threads = [int(task) for task in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return
+    for thread in threads:
+        with suppress(ProcessLookupError):
+            os.sched_setaffinity(thread, cpus)
+
 
 def spin(loops: int) -> float:
     """Pure Python work (no I/O, no allocation to speak of); returns its seconds."""
@@ -671,9 +708,12 @@ def measure(app: Flask, setup: Setup, meter: CpuMeter, args: argparse.Namespace)
             f"worker 1 idle on queue {setup.queue}; "
             f"the quarterly report, once to warm up, then {args.repeat}×"
         )
-        with Baseline(setup) as baseline:
+        with Baseline(setup) as baseline, pinned(workers.procs[0].pid, baseline.pid()) as where:
             results.warmup = generate_one(quarterly).total
-            print("the job's steps in a fresh interpreter, then generations and WeasyPrint alone in turn")
+            print(
+                f"the job's steps in a fresh interpreter, then generations and WeasyPrint alone in turn"
+                f"{where}"
+            )
             results.in_process = baseline.steps(quarterly, args.repeat)
             for _ in range(args.repeat):
                 workers.wait_idle()
