@@ -28,7 +28,7 @@ def test_a_step_the_polling_missed_runs_into_the_next():
 def results(total: float, weasyprint: float, one: float, two: float) -> bench.Results:
     made = bench.Results()
     made.generations = [bench.Generation({"enqueued": 0.01, "seen": total})] * 3
-    made.in_process = bench.InProcess(cold={"pdf": 0.6}, warm={"pdf": 0.5}, pdf=[weasyprint] * 3)
+    made.in_process = bench.InProcess(cold={"pdf": 0.6}, warm={"pdf": 0.5}, pdf=[weasyprint] * 4)
     made.batches = {1: bench.Batch(one, [one / 14] * 14), 2: bench.Batch(two, [two / 7] * 14)}
     return made
 
@@ -49,13 +49,13 @@ def test_the_ratio_goal_needs_the_medians_and_the_pairs(capsys):
     """The machine's speed drifts: each generation is set against the WeasyPrint run after it."""
     drifting = bench.Results()
     drifting.generations = [bench.Generation({"seen": t}) for t in (1.1, 2.2, 3.3)]
-    drifting.in_process = bench.InProcess(pdf=[1.0, 2.0, 3.0])
+    drifting.in_process = bench.InProcess(pdf=[0.9, 1.1, 2.9, 3.1])  # around each: 1.0, 2.0, 3.0
     bench.print_end_to_end(drifting)
     assert "1.10          PASS ≤ 1.15, both" in capsys.readouterr().out
 
-    # medians alike (2.0 / 2.0) but every pair 1.25 or worse but one: a miss
-    drifting.generations = [bench.Generation({"seen": t}) for t in (1.3, 2.0, 2.6)]
-    drifting.in_process = bench.InProcess(pdf=[1.0, 2.0, 2.0])
+    # medians alike (2.0 / 2.0) but the pairs 1.30, 1.35 and 0.67: a miss
+    drifting.generations = [bench.Generation({"seen": t}) for t in (1.3, 2.7, 2.0)]
+    drifting.in_process = bench.InProcess(pdf=[1.0, 1.0, 3.0, 3.0])  # around each: 1.0, 2.0, 3.0
     bench.print_end_to_end(drifting)
     out = capsys.readouterr().out
     assert "ratio of the medians                              1.00" in out
