@@ -57,6 +57,8 @@ class Config:
     REPORT_LEASE_SECONDS: int = int(os.environ.get("REPORT_LEASE_SECONDS", "120"))
     #: a pause between generation steps, in seconds (0 in use; tests set it to kill a worker mid-way)
     REPORT_STEP_PAUSE: float = float(os.environ.get("REPORT_STEP_PAUSE", "0"))
+    #: a report's sections read side by side in this many threads (0 or 1: in turn)
+    REPORT_SECTION_THREADS: int = int(os.environ.get("REPORT_SECTION_THREADS", "4"))
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
@@ -69,6 +71,9 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret"
+    #: in turn, in the test's session: a test's data is flushed, not committed, and other sessions
+    #: would not see it (tests/tasks and the real workers read side by side)
+    REPORT_SECTION_THREADS = 0
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = True
     SMTP_HOST = None  # tests that send mail start their own SMTP server and name it

@@ -1,6 +1,8 @@
 """Scheduling and generating in process (these commit): the schedule, the compare-and-set
 of a trigger, the lease, failure and retry."""
 
+import threading
+import time
 import uuid
 from datetime import date
 
@@ -9,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Notification, ReportInstance
-from app.services import report_definitions, report_generation, reports
+from app.services import report_content, report_definitions, report_generation, reports
 from app.tasks.queues import get_queue
 from app.tasks.reports import schedule_reports
 from tests.factories import make_report, report_definition
@@ -53,6 +55,48 @@ def test_a_generation_whose_lease_another_holds_does_nothing(app, world):
     db.session.expire_all()
     assert db.session.get(ReportInstance, report.id).status == "generating"
     assert report_generation.generate(report.id, 2, "third") == "superseded"
+
+
+@pytest.mark.parametrize(
+    ("code", "period", "unit"),
+    [
+        ("task_progress_monthly", "2020-03", "commune_a"),
+        ("programme_quarterly", "2020-Q1", "district"),
+        ("review_preliminary", "2019", "district"),
+        ("review_official", "2019", "district"),
+        ("programme_monitoring_semiannual", "2020-H1", "district"),
+    ],
+)
+def test_sections_read_side_by_side_give_the_snapshot_read_in_turn(
+    app, world, monkeypatch, code, period, unit
+):
+    """REPORT_SECTION_THREADS: each section in a thread and a session of its own (what the
+    workers do) or in turn in the caller's (the tests' default): the same figures, in order."""
+    report = make_report(getattr(world, unit), code, period)
+    db.session.commit()  # the threads' sessions see committed data only
+    monkeypatch.setitem(app.config, "REPORT_SECTION_THREADS", 0)
+    in_turn = report_content.build(report, issued_on=date(2020, 3, 20))
+    monkeypatch.setitem(app.config, "REPORT_SECTION_THREADS", 4)
+    threads = set()
+    for name, section in report_content.SECTIONS.items():  # note the thread each section ran in
+        monkeypatch.setitem(report_content.SECTIONS, name, tuple(spy(f, threads) for f in section))
+    side_by_side = report_content.build(report, issued_on=date(2020, 3, 20))
+    assert side_by_side == in_turn
+    calls = len(report_content.SECTIONS[report.definition.builder])
+    if calls > 1:
+        assert len(threads) == calls and threading.current_thread().name not in threads
+    else:  # a single section needs no thread
+        assert threads == {threading.current_thread().name}
+    assert len(in_turn["sections"]) >= len(report_content.SECTIONS[report.definition.builder])
+
+
+def spy(function, threads: set):
+    def call(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        time.sleep(0.05)  # each thread holds its section a while: none is free to take another
+        return function(*args, **kwargs)
+
+    return call
 
 
 def test_the_schedule_creates_each_obligation_once(app, world):
