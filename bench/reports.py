@@ -8,7 +8,7 @@ the workflow; the ones measured are put back to draft so they can be generated a
 REDIS_URL is set) and ``python worker.py <queue>`` workers, and measures: the district's quarterly
 report from the request to its PDF stored (``request`` → commit → ``dispatch`` → the instance is
 draft, its version row written, its PDF on disk) with one idle worker, against WeasyPrint alone
-printing the same final HTML in a fresh interpreter; the 14 communes' monthly reports asked for
+printing the same final HTML in the same worker; the 14 communes' monthly reports asked for
 at once, with one and with two workers, beside this machine's own ceiling for two processes; the
 memory of each worker (jobs run in its own process: RQ's SimpleWorker). Goals are printed as
 PASS / MISS, never asserted. See bench/README.md.
@@ -28,8 +28,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -38,7 +37,7 @@ import psutil
 from flask import Flask
 from redis import Redis
 from rq import Queue, Worker
-from rq.job import Job
+from rq.job import Job, JobStatus
 from sqlalchemy import and_, select, update
 from sqlalchemy.engine import make_url
 
@@ -510,13 +509,13 @@ def generate_all(instance_ids: list[int]) -> Batch:
 class InProcess:
     """The job's steps outside the worker, in a fresh interpreter (spawned) that has made the app
     as worker.py makes it: each step's first call (cold: what the first job of a worker would pay
-    if worker.py did not warm up), then the median of later calls (warm),
-    and WeasyPrint alone on the final HTML: the baseline. Not in this process: its heap, grown by
-    building the demo, would slow WeasyPrint down (the garbage collector walks it)."""
+    if worker.py did not warm up), then the median of later calls (warm). Not in this process:
+    its heap, grown by building the demo, would slow WeasyPrint down (the collector walks it).
+    And WeasyPrint alone on the final HTML, the baseline, run by the worker itself (``pdf``)."""
 
     cold: dict[str, float] = field(default_factory=dict)
     warm: dict[str, float] = field(default_factory=dict)
-    pdf: list[float] = field(default_factory=list)  # WeasyPrint alone on the final HTML: the baseline
+    pdf: list[float] = field(default_factory=list)  # WeasyPrint alone, in the worker: the baseline
     html_kb: float = 0.0
     pdf_kb: float = 0.0
 
@@ -587,17 +586,30 @@ def steps_outside(instance_id: int, repeat: int) -> InProcess:
 
 
 def weasyprint_alone(instance_id: int) -> float:
-    """In the fresh interpreter: seconds for ``pdf_from_html`` on the final HTML of the version
-    the worker has just stored (the HTML is made first, untimed)."""
+    """Seconds for ``pdf_from_html`` on the final HTML of the version the worker has just stored
+    (the HTML is made first, untimed). An RQ job: the bench has the worker itself run it."""
     html = report_document.render_html(latest_snapshot(instance_id))
     db.session.rollback()  # the next call's read sees the worker's next commit
     return timed(lambda: report_document.pdf_from_html(html))[0]
 
 
+def weasyprint_in_worker(setup: Setup, instance_id: int) -> float:
+    """``weasyprint_alone`` run by the (idle) worker, as a job of the bench's queue: the same
+    process, heap, caches and core as the generations it is set against."""
+    job = Queue(setup.queue, connection=redis_client()).enqueue(weasyprint_alone, instance_id)
+    deadline = time.monotonic() + TIME_LIMIT
+    while (status := job.get_status(refresh=True)) not in (JobStatus.FINISHED, JobStatus.FAILED):
+        if time.monotonic() > deadline:
+            raise GenerationFailed(f"WeasyPrint alone not done after {TIME_LIMIT:.0f} s")
+        time.sleep(POLL_ONE)
+    if status == JobStatus.FAILED:
+        raise GenerationFailed(f"WeasyPrint alone failed in the worker: {job.latest_result().exc_string}")
+    return float(job.return_value())
+
+
 class Baseline:
-    """The fresh interpreter (spawned, so not this process's heap, grown by building the demo: it
-    would slow WeasyPrint down), kept for the whole measurement, so that WeasyPrint alone runs
-    between the end-to-end generations, under the same conditions of the machine."""
+    """A fresh interpreter (spawned, so not this process's heap, grown by building the demo: it
+    would slow WeasyPrint down) for the table of the job's steps, cold and warm."""
 
     def __init__(self, setup: Setup):
         spawn = multiprocessing.get_context("spawn")
@@ -615,42 +627,6 @@ class Baseline:
 
     def pdf(self, instance_id: int) -> float:
         return self.pool.apply(weasyprint_alone, (instance_id,))
-
-    def pid(self) -> int:
-        return self.pool.apply(os.getpid)
-
-
-@contextmanager
-def pinned(*measured: int) -> Iterator[str]:
-    """While one report is measured: the worker and the baseline interpreter (``measured``) on
-    the last CPU, this process (which polls, and samples memory) on the others, so that the
-    worker's PDF and WeasyPrint alone run on the same core and neither shares it with the bench
-    (on a virtual machine two cores need not be equally fast). Everything is free again after.
-    Yields what it did, for the log line."""
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        yield ""
-        return
-    try:
-        for pid in measured:
-            set_affinity(pid, {cpus[-1]})
-        os.sched_setaffinity(0, set(cpus[:-1]))
-        yield f" (both on CPU {cpus[-1]}, the bench on {', '.join(map(str, cpus[:-1]))})"
-    finally:
-        os.sched_setaffinity(0, set(cpus))
-        for pid in measured:
-            set_affinity(pid, set(cpus))
-
-
-def set_affinity(pid: int, cpus: set[int]) -> None:
-    """Every thread of a process on ``cpus`` (``sched_setaffinity`` of a pid sets one thread's)."""
-    try:
-        threads = [int(task) for task in os.listdir(f"/proc/{pid}/task")]
-    except OSError:
-        return
-    for thread in threads:
-        with suppress(ProcessLookupError):
-            os.sched_setaffinity(thread, cpus)
 
 
 def spin(loops: int) -> float:
@@ -709,18 +685,16 @@ def measure(app: Flask, setup: Setup, meter: CpuMeter, args: argparse.Namespace)
             f"worker 1 idle on queue {setup.queue}; "
             f"the quarterly report, once to warm up, then {args.repeat}×"
         )
-        with Baseline(setup) as baseline, pinned(workers.procs[0].pid, baseline.pid()) as where:
-            results.warmup = generate_one(quarterly).total
-            print(
-                f"the job's steps in a fresh interpreter, then generations and WeasyPrint alone in turn"
-                f"{where}"
-            )
+        results.warmup = generate_one(quarterly).total
+        print("the job's steps in a fresh interpreter")
+        with Baseline(setup) as baseline:
             results.in_process = baseline.steps(quarterly, args.repeat)
-            results.in_process.pdf.append(baseline.pdf(quarterly))
-            for _ in range(args.repeat):  # each generation between two runs of WeasyPrint alone
-                workers.wait_idle()
-                results.generations.append(generate_one(quarterly))
-                results.in_process.pdf.append(baseline.pdf(quarterly))
+        print(f"{args.repeat} generations, each between two runs of WeasyPrint alone in the worker")
+        results.in_process.pdf.append(weasyprint_in_worker(setup, quarterly))
+        for _ in range(args.repeat):
+            workers.wait_idle()
+            results.generations.append(generate_one(quarterly))
+            results.in_process.pdf.append(weasyprint_in_worker(setup, quarterly))
         for count in (1, 2):
             if count == 2:
                 sampler.watch("worker 2", workers.start().pid)
@@ -756,8 +730,8 @@ def print_end_to_end(results: Results) -> None:
     paired = statistics.median(t / b for t, b in zip(totals, around, strict=True))
     print(
         f"\nQuarterly report {QUARTERLY[1]} of huyện Bạch Thông, one idle worker, "
-        f"{len(totals)} generations (+1 to warm up: {results.warmup:.3f} s), each followed by "
-        f"WeasyPrint alone; HTML {results.in_process.html_kb:.0f} KB, PDF {results.in_process.pdf_kb:.0f} KB"
+        f"{len(totals)} generations (+1 to warm up: {results.warmup:.3f} s), each between two runs "
+        f"of WeasyPrint alone in the worker; HTML {results.in_process.html_kb:.0f} KB, PDF {results.in_process.pdf_kb:.0f} KB"
     )
     print(f"{'':<46}{'median':>8}{'min':>8}  goal")
     print("-" * 78)
