@@ -596,7 +596,8 @@ def weasyprint_alone(instance_id: int) -> float:
 def weasyprint_in_worker(setup: Setup, instance_id: int) -> float:
     """``weasyprint_alone`` run by the (idle) worker, as a job of the bench's queue: the same
     process, heap, caches and core as the generations it is set against."""
-    job = Queue(setup.queue, connection=redis_client()).enqueue(weasyprint_alone, instance_id)
+    # by name: run as ``python -m bench.reports``, this module is __main__ here, not in the worker
+    job = Queue(setup.queue, connection=redis_client()).enqueue("bench.reports.weasyprint_alone", instance_id)
     deadline = time.monotonic() + TIME_LIMIT
     while (status := job.get_status(refresh=True)) not in (JobStatus.FINISHED, JobStatus.FAILED):
         if time.monotonic() > deadline:
@@ -731,7 +732,8 @@ def print_end_to_end(results: Results) -> None:
     print(
         f"\nQuarterly report {QUARTERLY[1]} of huyện Bạch Thông, one idle worker, "
         f"{len(totals)} generations (+1 to warm up: {results.warmup:.3f} s), each between two runs "
-        f"of WeasyPrint alone in the worker; HTML {results.in_process.html_kb:.0f} KB, PDF {results.in_process.pdf_kb:.0f} KB"
+        f"of WeasyPrint alone in the worker; HTML {results.in_process.html_kb:.0f} KB, "
+        f"PDF {results.in_process.pdf_kb:.0f} KB"
     )
     print(f"{'':<46}{'median':>8}{'min':>8}  goal")
     print("-" * 78)
