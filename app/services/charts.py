@@ -14,11 +14,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
-from flask_babel import format_decimal
+from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
+from flask_babel import get_locale
 from markupsafe import Markup, escape
-
-from app.templating import number
 
 FONT_FAMILY = "Noto Sans"
 FONT_SIZE = 11
@@ -59,15 +59,25 @@ def figure_places(values: Sequence) -> int:
 
 def format_figure(value, places: int = 0) -> str:
     """A figure with grouping and ``places`` fraction digits in the current locale (vi: 1.486,
-    17,33); None and non-numbers give "—"."""
+    17,33); None and non-numbers give "—". Rounded half up, as Babel's "#,##0.00" pattern would
+    show it, but laid out by Python's own formatting with the locale's symbols (a report shows
+    hundreds of figures; Babel's pattern engine took ~10 ms of each PDF's HTML)."""
     figure = to_decimal(value)
     if figure is None:
         return NO_VALUE
-    if places == 0 and isinstance(value, int):
-        return number(value)
-    quantum = Decimal(1).scaleb(-places)
-    pattern = "#,##0" + ("." + "0" * places if places else "")
-    return format_decimal(figure.quantize(quantum, ROUND_HALF_UP), format=pattern)
+    if places:
+        figure = figure.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    elif not isinstance(value, int):
+        figure = figure.quantize(Decimal(1), ROUND_HALF_UP)
+    return f"{figure:,.{places}f}".translate(_number_symbols(str(get_locale() or "vi")))
+
+
+@lru_cache(maxsize=16)
+def _number_symbols(locale: str) -> dict[int, str]:
+    """Python's "," and "." (and "-") → the locale's group and decimal symbols (and minus)."""
+    return str.maketrans(
+        {",": get_group_symbol(locale), ".": get_decimal_symbol(locale), "-": get_minus_sign_symbol(locale)}
+    )
 
 
 def _text_width(text: str, size: float = FONT_SIZE) -> float:

@@ -9,6 +9,7 @@ from io import BytesIO
 
 import pytest
 from flask_babel import force_locale
+from flask_babel import format_decimal as babel_format
 from openpyxl import load_workbook
 
 from app.services import report_document
@@ -417,6 +418,23 @@ def test_an_xlsx_column_is_as_wide_as_its_figures_shown(shared_app, figure, plac
     with force_locale("vi"):
         shown = format_figure(figure if places == 0 else str(figure), places)
     assert report_document._shown_length(figure, places) == len(shown), shown
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_figures_read_as_babel_would_show_them_rounded_half_up(shared_app, locale):
+    """format_figure lays figures out itself: the same text as Babel's "#,##0.00" patterns."""
+    figures = [0, 1, -1, 999, 1000, -1000, 1234567, -0.0, 0.004, -0.004, 0.005, -0.005, 2.675]
+    figures += [1.005, 17.325, "17.33", "-0.001", "0.00", "2.5", Decimal("2.5"), 10**15, 8575, 1486]
+    with force_locale(locale):
+        for figure in figures:
+            for places in (0, 1, 2, 3):
+                if places == 0 and isinstance(figure, int):
+                    expected = babel_format(figure)
+                else:
+                    rounded = Decimal(str(figure)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+                    expected = babel_format(rounded, format="#,##0" + ("." + "0" * places if places else ""))
+                assert format_figure(figure, places) == expected, (figure, places)
+        assert format_figure(None) == format_figure("x") == "—"
 
 
 def test_sheet_names_are_valid_and_unique():
