@@ -70,7 +70,7 @@ CEILING_LOOP = 3_000_000  # iterations of ``spin``: ~0.3–0.5 s
 MIB = 1024 * 1024
 #: the moments of one generation, in order: (key, what happened since the one before)
 MOMENTS = [
-    ("enqueued", "request, commit, enqueue (this process)"),
+    ("enqueued", "request, commit (this process; not counted)"),
     ("started", "queue → job started (RQ, in the worker)"),
     ("snapshot", "lease taken, leftovers removed"),
     ("pdf", "snapshot built (report_content.build)"),
@@ -83,7 +83,7 @@ MOMENTS = [
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.reports", description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="sqlite", help="sqlite (bench/out/) or a PostgreSQL URL")
-    parser.add_argument("--repeat", type=int, default=5, help="end-to-end generations and WeasyPrint runs")
+    parser.add_argument("--repeat", type=int, default=15, help="end-to-end generations and WeasyPrint runs")
     parser.add_argument("--keep", action="store_true", help="keep the database and the stored files")
     parser.set_defaults(reuse=False)  # run_on's option; this bench always builds afresh
     return parser.parse_args(argv)
@@ -439,7 +439,8 @@ class Generation:
 
     @property
     def total(self) -> float:
-        return self.moments["seen"]
+        """Enqueue → recorded, as the goal is put (the request's own commit comes before it)."""
+        return self.moments["seen"] - self.moments.get("enqueued", 0.0)
 
     def spans(self) -> dict[str, float]:
         """Seconds from the moment before to each moment (a step the polling missed runs into
@@ -737,7 +738,7 @@ def print_end_to_end(results: Results) -> None:
     )
     print(f"{'':<46}{'median':>8}{'min':>8}  goal")
     print("-" * 78)
-    print(f"{'end to end: request → PDF stored (s)':<46}{seconds(totals)}")
+    print(f"{'end to end: enqueue → PDF stored, recorded (s)':<46}{seconds(totals)}")
     print(f"{'WeasyPrint alone, same final HTML (s)':<46}{seconds(baseline)}")
     goal = mark(max(ratio, paired) <= GOAL_RATIO, "≤ 1.15, both")
     print(f"{'ratio of the medians':<46}{ratio:>8.2f}")

@@ -22,7 +22,8 @@ def test_a_step_the_polling_missed_runs_into_the_next():
     moments = {"enqueued": 0.01, "started": 0.02, "snapshot": 0.05, "xlsx": 0.90, "seen": 1.0}
     spans = bench.Generation(moments).spans()
     assert "pdf" not in spans and round(spans["xlsx"], 3) == 0.85
-    assert round(sum(spans.values()), 6) == bench.Generation(moments).total == 1.0
+    assert round(sum(spans.values()), 6) == 1.0
+    assert round(bench.Generation(moments).total, 6) == 0.99  # from the enqueue, as the goal is put
 
 
 def results(total: float, weasyprint: float, one: float, two: float) -> bench.Results:
