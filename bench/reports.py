@@ -76,7 +76,7 @@ MOMENTS = [
     ("pdf", "snapshot built (report_content.build)"),
     ("xlsx", "PDF rendered (render_html + WeasyPrint)"),
     ("store", "XLSX rendered"),
-    ("seen", "files stored, version recorded, seen here"),
+    ("seen", "files stored, version recorded, job ended"),
 ]
 
 
@@ -452,23 +452,36 @@ class Generation:
         return spans
 
 
+def wait_for(job: Job, began: float, moments: dict[str, float] | None = None) -> JobStatus:
+    """Poll the job in Redis every POLL_ONE s until it ends: its status and its progress, the same
+    two reads for a generation and for WeasyPrint alone, so that both run beside the same polling.
+    Notes in ``moments`` when each step was first seen (seconds since ``began``)."""
+    deadline = time.monotonic() + TIME_LIMIT
+    while True:
+        status = job.get_status(refresh=True)
+        step = (job.get_meta(refresh=True).get("progress") or {}).get("step")
+        if moments is not None and step:
+            moments.setdefault(step, time.perf_counter() - began)
+        if status in (JobStatus.FINISHED, JobStatus.FAILED):
+            return status
+        if time.monotonic() > deadline:
+            raise GenerationFailed(f"job {job.id} not done after {TIME_LIMIT:.0f} s")
+        time.sleep(POLL_ONE)
+
+
 def generate_one(instance_id: int) -> Generation:
-    """Ask for the next version and wait until it is recorded and its PDF is on disk."""
+    """Ask for the next version and wait until its job has ended (after the version is recorded);
+    then check that it is, with its PDF on disk."""
     db.session.expire_all()
     began_at, began = time.time(), time.perf_counter()
     instance = ask(instance_id)
     moments: dict[str, float] = {}
     version, job = instance.version, Job.fetch(instance.job_id, connection=redis_client())
-    pdf = report_generation.storage_dir() / f"{report_generation.file_stem(instance_id, version)}.pdf"
-    while not (recorded({instance_id: version}) and pdf.exists()):
-        now = time.perf_counter() - began
-        if now > TIME_LIMIT:
-            raise GenerationFailed(f"report {instance_id} v{version} not done after {TIME_LIMIT:.0f} s")
-        step = (job.get_meta(refresh=True).get("progress") or {}).get("step")
-        if step:
-            moments.setdefault(step, now)
-        time.sleep(POLL_ONE)
+    status = wait_for(job, began, moments)
     moments["seen"] = time.perf_counter() - began
+    pdf = report_generation.storage_dir() / f"{report_generation.file_stem(instance_id, version)}.pdf"
+    if status != JobStatus.FINISHED or not (recorded({instance_id: version}) and pdf.exists()):
+        raise GenerationFailed(f"report {instance_id} v{version}: job {status}, {job.return_value()!r}")
     job.refresh()
     moments["enqueued"] = job.enqueued_at.timestamp() - began_at
     if job.started_at:
@@ -599,12 +612,7 @@ def weasyprint_in_worker(setup: Setup, instance_id: int) -> float:
     process, heap, caches and core as the generations it is set against."""
     # by name: run as ``python -m bench.reports``, this module is __main__ here, not in the worker
     job = Queue(setup.queue, connection=redis_client()).enqueue("bench.reports.weasyprint_alone", instance_id)
-    deadline = time.monotonic() + TIME_LIMIT
-    while (status := job.get_status(refresh=True)) not in (JobStatus.FINISHED, JobStatus.FAILED):
-        if time.monotonic() > deadline:
-            raise GenerationFailed(f"WeasyPrint alone not done after {TIME_LIMIT:.0f} s")
-        time.sleep(POLL_ONE)
-    if status == JobStatus.FAILED:
+    if wait_for(job, time.perf_counter()) == JobStatus.FAILED:
         raise GenerationFailed(f"WeasyPrint alone failed in the worker: {job.latest_result().exc_string}")
     return float(job.return_value())
 
