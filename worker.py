@@ -1,6 +1,6 @@
 """RQ worker entry: create_app(), an app context around every job, SimpleWorker(...).work().
 
-Usage: ``python worker.py [--burst] [queue ...]`` (default queues: RQ_QUEUES).
+Usage: ``python worker.py [--burst] [--max-jobs N] [queue ...]`` (default queues: RQ_QUEUES).
 
 Jobs run in the worker's own process (RQ's ``SimpleWorker``), not in a work horse forked per job:
 the worker warms up once (WeasyPrint, Pango, the report fonts, each kind of report built and
@@ -41,6 +41,12 @@ class AppWorker(SimpleWorker):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="GiamNgheo RQ worker")
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    parser.add_argument(
+        "--max-jobs",
+        type=int,
+        default=None,
+        help="exit after this many jobs (its supervisor starts it again: what the jobs left in memory goes)",
+    )
     parser.add_argument("queues", nargs="*")
     args = parser.parse_args(argv)
     app = create_app()
@@ -52,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         warm_up()
         db.session.remove()
     gc.freeze()
-    worker.work(burst=args.burst, with_scheduler=not args.burst)
+    worker.work(burst=args.burst, with_scheduler=not args.burst, max_jobs=args.max_jobs)
 
 
 def warm_up() -> None:
