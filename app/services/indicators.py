@@ -131,11 +131,11 @@ def _without_deprivations(who, unit: scope.Unit, year: int | None) -> dict[str, 
     if year is None:
         return dict.fromkeys(DEPRIVATIONS)
 
-    ids = dict(
-        db.session.execute(
-            select(Indicator.code, Indicator.id).where(Indicator.code.in_(DEPRIVED_CODES))
-        ).all()
-    )
+    ids: dict[str, list[int]] = {}  # a code names an indicator of each standard that has it
+    for code, indicator_id in db.session.execute(
+        select(Indicator.code, Indicator.id).where(Indicator.code.in_(DEPRIVED_CODES))
+    ):
+        ids.setdefault(code, []).append(indicator_id)
 
     def deprived(codes: tuple[str, ...]):
         """An index-only probe of (review, indicator) per record (codes resolved beforehand: a
@@ -145,7 +145,7 @@ def _without_deprivations(who, unit: scope.Unit, year: int | None) -> dict[str, 
             .select_from(review_deprivations)
             .where(
                 review_deprivations.c.review_id == ReviewRecord.id,
-                review_deprivations.c.indicator_id.in_([ids[code] for code in codes if code in ids]),
+                review_deprivations.c.indicator_id.in_([i for code in codes for i in ids.get(code, ())]),
             )
         )
 
