@@ -196,6 +196,20 @@ def _check_lines(field) -> None:
         raise ValidationError(_l("A line has at most %(n)s characters.", n=MAX_LINE))
 
 
+def month_field(label) -> IntegerField:
+    """An optional month of the year (a fixed cut-off's or deadline's; ``check_day_of_year`` pairs it)."""
+    return IntegerField(
+        label, validators=[Optional(), NumberRange(min=1, max=12, message=_l("A month from 1 to 12."))]
+    )
+
+
+def day_field(label) -> IntegerField:
+    """An optional day of the month, checked against its month by ``check_day_of_year``."""
+    return IntegerField(
+        label, validators=[Optional(), NumberRange(min=1, max=31, message=_l("A day from 1 to 31."))]
+    )
+
+
 class DeadlineRuleForm(Form):
     """One level's deadline: working days after the cut-off, or a fixed day of the year; exactly
     one of the two. A subform of ``ReportDefinitionForm`` (the CSRF token is the parent's)."""
@@ -204,13 +218,8 @@ class DeadlineRuleForm(Form):
         _l("Working days after the cut-off"),
         validators=[Optional(), NumberRange(min=1, max=60, message=_l("Between 1 and 60 working days."))],
     )
-    fixed_month = IntegerField(
-        _l("or a fixed date: month"),
-        validators=[Optional(), NumberRange(min=1, max=12, message=_l("A month from 1 to 12."))],
-    )
-    fixed_day = IntegerField(
-        _l("day"), validators=[Optional(), NumberRange(min=1, max=31, message=_l("A day from 1 to 31."))]
-    )
+    fixed_month = month_field(_l("or a fixed date: month"))
+    fixed_day = day_field(_l("day"))
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
@@ -242,14 +251,8 @@ class ReportDefinitionForm(FlaskForm):
     recipients = LinesField(_l("Recipients (one per line)"), default=list)
     sections = LinesField(_l("Outline: section titles (one per line)"), default=list)
     active = BooleanField(_l("Active: new reports are scheduled"), default=True)
-    cutoff_month = IntegerField(
-        _l("Fixed cut-off: month"),
-        validators=[Optional(), NumberRange(min=1, max=12, message=_l("A month from 1 to 12."))],
-    )
-    cutoff_day = IntegerField(
-        _l("Fixed cut-off: day"),
-        validators=[Optional(), NumberRange(min=1, max=31, message=_l("A day from 1 to 31."))],
-    )
+    cutoff_month = month_field(_l("Fixed cut-off: month"))
+    cutoff_day = day_field(_l("Fixed cut-off: day"))
     deadlines = FieldList(FormField(DeadlineRuleForm))
 
     def validate_recipients(self, field) -> None:
