@@ -536,14 +536,7 @@ def _write_value(
     sheet.write_number(
         row, column, figure, styles.cell(number_format=number_format, align=format_.align, bold=bold)
     )
-    return _shown_length(figure, places)
-
-
-def _shown_length(figure: int | float, places: int) -> int:
-    """Characters of a figure as shown with ``places`` fraction digits and grouped thousands
-    ("8.575", "17,33"), counted without formatting it."""
-    digits = len(str(int(abs(round(figure, places)))))
-    return digits + (digits - 1) // 3 + (figure < 0) + (places + 1 if places else 0)
+    return len(cell_text(value, format_))
 
 
 def _decimal_format(places: int) -> str:

@@ -11,6 +11,7 @@ import pytest
 from flask_babel import force_locale
 from flask_babel import format_decimal as babel_format
 from openpyxl import load_workbook
+from xlsxwriter import Workbook
 
 from app.services import report_document
 from app.services.charts import bar_chart, chart_svg, format_figure, line_chart
@@ -414,10 +415,19 @@ def test_xlsx_text_never_becomes_a_formula(shared_app):
      (-0.5, 1), (1486.0, 2), (123456.789, 3)],
 )  # fmt: skip
 def test_an_xlsx_column_is_as_wide_as_its_figures_shown(shared_app, figure, places):
-    """Widths count a figure's characters without formatting it: as many as the PDF shows."""
-    with force_locale("vi"):
-        shown = format_figure(figure if places == 0 else str(figure), places)
-    assert report_document._shown_length(figure, places) == len(shown), shown
+    """A cell written counts as many characters, for its column's width, as the PDF shows."""
+    value = figure if places == 0 else str(figure)
+    column = (
+        report_document.ColumnFormat("integer")
+        if places == 0
+        else report_document.ColumnFormat("decimal", places)
+    )
+    with force_locale("vi"), Workbook(BytesIO(), {"in_memory": True}) as workbook:
+        shown = format_figure(value, places)
+        written = report_document._write_value(
+            workbook.add_worksheet(), 0, 0, value, column, report_document._Styles(workbook), bold=False
+        )
+    assert written == len(shown), shown
 
 
 @pytest.mark.parametrize("locale", ["vi", "en"])
