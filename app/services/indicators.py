@@ -176,10 +176,14 @@ def _health_insurance(who, unit: scope.Unit) -> Decimal | None:
     return _percent(int(row[1]), int(row[0]))
 
 
-def actuals(who, unit: scope.Unit, year: int, on: date) -> dict[str, Decimal | None]:
+def actuals(
+    who, unit: scope.Unit, year: int, on: date, *, years: list[int] | None = None
+) -> dict[str, Decimal | None]:
     """The value of every indicator for ``unit`` in ``year`` as known on ``on`` (None: nothing to
-    measure yet, e.g. no review of ``year`` or no poor household), by key."""
-    first, years = date(year, 1, 1), stats.official_years(who)
+    measure yet, e.g. no review of ``year`` or no poor household), by key; ``years``: the official
+    review years in scope, when already known."""
+    first = date(year, 1, 1)
+    years = stats.official_years(who) if years is None else years
     reviewed = date(year, 12, 14) <= on
     tasks = _done_tasks(
         who,

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import partial
+from threading import Lock
 
 from babel.numbers import format_decimal
 from flask import current_app
@@ -88,9 +89,28 @@ def _children(unit: scope.Unit, day: date) -> list[scope.Unit]:
 # -- sections ----------------------------------------------------------------------------------
 
 
-def households_section(who, unit: scope.Unit, period: cal.Period) -> dict:
-    years = stats.official_years(who)
-    year = indicators.review_year_by(period.cut_off, who, years)
+class Subject:
+    """What a report's sections read: the reporting unit, within its own scope (``who``), for a
+    period. The official review years in that scope are read once per report, by the first section
+    that asks (sections may run side by side: a lock), so that every section counts from the same
+    review even if one is recognised while the report is being built."""
+
+    def __init__(self, unit: scope.Unit, period: cal.Period):
+        self.unit, self.period = unit, period
+        self.who = scope.UnitScope(unit.id)
+        self._years: list[int] | None = None
+        self._lock = Lock()
+
+    def official_years(self) -> list[int]:
+        with self._lock:
+            if self._years is None:
+                self._years = stats.official_years(self.who)
+            return self._years
+
+
+def households_section(subject: Subject) -> dict:
+    who, unit, years = subject.who, subject.unit, subject.official_years()
+    year = indicators.review_year_by(subject.period.cut_off, who, years)
     if year is None:
         return {
             "title": "Tình hình hộ nghèo, hộ cận nghèo",
@@ -181,9 +201,12 @@ def households_section(who, unit: scope.Unit, period: cal.Period) -> dict:
     return section
 
 
-def indicators_section(who, unit: scope.Unit, period: cal.Period) -> dict:
-    targets = indicators.targets(unit.id, period.year)
-    values = indicators.actuals(who, unit, period.year, period.cut_off)
+def indicators_section(subject: Subject) -> dict:
+    period = subject.period
+    targets = indicators.targets(subject.unit.id, period.year)
+    values = indicators.actuals(
+        subject.who, subject.unit, period.year, period.cut_off, years=subject.official_years()
+    )
     rows = []
     for spec in indicators.INDICATORS:
         value = values[spec.key]
@@ -231,16 +254,16 @@ def _overdue_on(day: date):
     return and_(or_(SupportTask.status.in_(OPEN_STATUSES), _done_after(day)), SupportTask.due_date < day)
 
 
-def _task_counts(who, unit: scope.Unit, period: cal.Period) -> tuple[dict, Counter]:
+def _task_counts(subject: Subject) -> tuple[dict, Counter]:
     """Tasks created by the cut-off, by type and by their status on that day (done later: still in
     progress then), and those overdue on that day by type; one pass over the tasks."""
-    in_scope = scope.unit_clause(SupportTask, who, unit.id)
-    done_later, overdue_then = _done_after(period.cut_off), _overdue_on(period.cut_off)
+    in_scope, cut_off = scope.unit_clause(SupportTask, subject.who, subject.unit.id), subject.period.cut_off
+    done_later, overdue_then = _done_after(cut_off), _overdue_on(cut_off)
     rows = db.session.execute(
         select(TaskType.name_vi, SupportTask.status, done_later, overdue_then, func.count())
         .select_from(SupportTask)
         .join(TaskType, TaskType.id == SupportTask.task_type_id)
-        .where(in_scope, SupportTask.created_at <= _end_of(period.cut_off))
+        .where(in_scope, SupportTask.created_at <= _end_of(cut_off))
         .group_by(TaskType.name_vi, SupportTask.status, done_later, overdue_then)
     ).all()
     by_type: dict[str, Counter] = {}
@@ -252,8 +275,8 @@ def _task_counts(who, unit: scope.Unit, period: cal.Period) -> tuple[dict, Count
     return by_type, overdue
 
 
-def tasks_section(who, unit: scope.Unit, period: cal.Period) -> dict:
-    by_type, overdue = _task_counts(who, unit, period)
+def tasks_section(subject: Subject) -> dict:
+    by_type, overdue = _task_counts(subject)
     statuses = list(TASK_STATUSES_VI)
     rows = [
         [name, *(counts[s] for s in statuses), sum(counts.values()), overdue[name]]
@@ -264,7 +287,7 @@ def tasks_section(who, unit: scope.Unit, period: cal.Period) -> dict:
     section = {
         "title": "Nhiệm vụ hỗ trợ hộ nghèo, hộ cận nghèo",
         "paragraphs": [
-            f"Đến ngày {period.cut_off.strftime('%d/%m/%Y')}, có {vi_number(total)} nhiệm vụ hỗ trợ, "
+            f"Đến ngày {subject.period.cut_off.strftime('%d/%m/%Y')}, có {vi_number(total)} nhiệm vụ hỗ trợ, "
             f"đã hoàn thành {vi_number(done)}; {vi_number(totals[-1])} nhiệm vụ quá hạn chưa hoàn thành."
         ]
         if total
@@ -297,10 +320,10 @@ def tasks_section(who, unit: scope.Unit, period: cal.Period) -> dict:
 OVERDUE_LISTED = 40
 
 
-def overdue_section(who, unit: scope.Unit, period: cal.Period) -> dict:
+def overdue_section(subject: Subject) -> dict:
     """The tasks overdue at the cut-off, longest overdue first: what the commune must chase."""
-    in_scope = scope.unit_clause(SupportTask, who, unit.id)
-    conditions = (in_scope, SupportTask.created_at <= _end_of(period.cut_off), _overdue_on(period.cut_off))
+    in_scope, cut_off = scope.unit_clause(SupportTask, subject.who, subject.unit.id), subject.period.cut_off
+    conditions = (in_scope, SupportTask.created_at <= _end_of(cut_off), _overdue_on(cut_off))
     total = db.session.scalar(select(func.count()).select_from(SupportTask).where(*conditions))
     rows = db.session.execute(
         select(Household.code, TaskType.name_vi, User.full_name, SupportTask.due_date, SupportTask.status)
@@ -318,7 +341,7 @@ def overdue_section(who, unit: scope.Unit, period: cal.Period) -> dict:
             kind,
             officer or "—",
             due.strftime("%d/%m/%Y"),
-            (period.cut_off - due).days,
+            (cut_off - due).days,
             TASK_STATUSES_VI[
                 TaskStatus.IN_PROGRESS if status == TaskStatus.DONE else status
             ],  # on the cut-off
@@ -352,8 +375,8 @@ def overdue_section(who, unit: scope.Unit, period: cal.Period) -> dict:
     }
 
 
-def coverage_section(who, unit: scope.Unit, period: cal.Period) -> dict:
-    figures = coverage.coverage(who, unit)
+def coverage_section(subject: Subject) -> dict:
+    figures = coverage.coverage(subject.who, subject.unit)
     rows = [
         [label, counts.total, counts.assigned, counts.unassigned, counts.orphaned]
         for label, counts in (("Hộ nghèo", figures.poor), ("Hộ cận nghèo", figures.near_poor))
@@ -380,10 +403,11 @@ def coverage_section(who, unit: scope.Unit, period: cal.Period) -> dict:
     }
 
 
-def review_section(who, unit: scope.Unit, period: cal.Period, kind: str) -> list[dict]:
+def review_section(subject: Subject, kind: str) -> list[dict]:
     """The review result of the period's year by commune, and the movements since the year before."""
+    period = subject.period
     year = period.year
-    in_scope = scope.unit_clause(ReviewRecord, who, unit.id)
+    in_scope = scope.unit_clause(ReviewRecord, subject.who, subject.unit.id)
     results = db.session.execute(
         select(ReviewRecord.unit_id, ReviewRecord.transition, func.count())
         .where(ReviewRecord.year == year, ReviewRecord.kind == kind, in_scope)
@@ -412,7 +436,7 @@ def review_section(who, unit: scope.Unit, period: cal.Period, kind: str) -> list
         ]
     rows = [[name, *(counts[k] for k in kinds)] for name, counts in sorted(by_commune.items())]
     return [
-        households_section(who, unit, period)
+        households_section(subject)
         if kind == ReviewKind.OFFICIAL
         else {
             "title": "Kết quả rà soát theo đơn vị",
@@ -435,8 +459,9 @@ def review_section(who, unit: scope.Unit, period: cal.Period, kind: str) -> list
     ]
 
 
-def resources_section(who, unit: scope.Unit, period: cal.Period) -> dict:
-    in_scope = scope.unit_clause(SupportTask, who, unit.id)
+def resources_section(subject: Subject) -> dict:
+    period = subject.period
+    in_scope = scope.unit_clause(SupportTask, subject.who, subject.unit.id)
     rows = db.session.execute(
         select(SupportTask.outcome_fund_source, func.count(), func.sum(SupportTask.outcome_amount))
         .where(
@@ -468,7 +493,7 @@ def resources_section(who, unit: scope.Unit, period: cal.Period) -> dict:
     }
 
 
-#: each report builder's sections, in order: functions of (who, unit, period)
+#: each report builder's sections, in order: functions of the report's Subject
 SECTIONS: dict[str, tuple[Callable[..., dict | list[dict]], ...]] = {
     "task_progress": (tasks_section, overdue_section, coverage_section),
     "programme_quarterly": (households_section, indicators_section, tasks_section, coverage_section),
@@ -478,7 +503,7 @@ SECTIONS: dict[str, tuple[Callable[..., dict | list[dict]], ...]] = {
 }
 
 
-def _sections(definition: ReportDefinition, who, unit: scope.Unit, period: cal.Period) -> list[dict]:
+def _sections(definition: ReportDefinition, subject: Subject) -> list[dict]:
     """The sections in order. With REPORT_SECTION_THREADS > 1 they are read side by side, each in
     an application context (and so a database session and connection) of its own: their queries
     are independent, and the database runs them at once on the machine's other cores while this
@@ -488,7 +513,7 @@ def _sections(definition: ReportDefinition, who, unit: scope.Unit, period: cal.P
     data is flushed, not committed: other sessions would not see it)."""
     if definition.builder not in SECTIONS:
         raise ValueError(f"unknown report builder {definition.builder!r}")
-    calls = [partial(section, who, unit, period) for section in SECTIONS[definition.builder]]
+    calls = [partial(section, subject) for section in SECTIONS[definition.builder]]
     threads = min(current_app.config["REPORT_SECTION_THREADS"], len(calls))
     if threads <= 1:
         results = [call() for call in calls]
@@ -515,8 +540,7 @@ def build(instance: ReportInstance, *, issued_on: date | None = None) -> dict:
     index = scope.unit_index()
     unit = index.units[instance.unit_id]
     above = index.units.get(unit.parent_id) if unit.parent_id else None
-    who = scope.UnitScope(unit.id)
-    sections = _sections(definition, who, unit, period)
+    sections = _sections(definition, Subject(unit, period))
     if len(definition.sections) == len(sections):  # the outline is data: admins name the sections
         for section, title in zip(sections, definition.sections, strict=True):
             section["title"] = title

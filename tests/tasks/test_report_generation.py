@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Notification, ReportInstance
-from app.services import report_content, report_definitions, report_generation, reports
+from app.services import report_content, report_definitions, report_generation, reports, scope, stats
 from app.tasks.queues import get_queue
 from app.tasks.reports import schedule_reports
 from tests.factories import make_report, report_definition
@@ -88,6 +88,21 @@ def test_sections_read_side_by_side_give_the_snapshot_read_in_turn(
     else:  # a single section needs no thread
         assert threads == {threading.current_thread().name}
     assert len(in_turn["sections"]) >= len(report_content.SECTIONS[report.definition.builder])
+
+
+@pytest.mark.parametrize("threads", [0, 4])
+def test_a_report_reads_the_official_review_years_once(app, world, monkeypatch, threads):
+    """Its sections (households, indicators) count from the same list of review years, read by
+    the first that asks, whether they run in turn or side by side."""
+    report = make_report(world.district, "programme_quarterly", "2020-Q1")
+    db.session.commit()
+    monkeypatch.setitem(app.config, "REPORT_SECTION_THREADS", threads)
+    reads = []
+    real = stats.official_years
+    monkeypatch.setattr(stats, "official_years", lambda who: reads.append(who) or real(who))
+    snapshot = report_content.build(report, issued_on=date(2020, 3, 20))
+    assert reads == [scope.UnitScope(world.district.id)]
+    assert snapshot["sections"][0]["figures"]["year"] == 2019
 
 
 def spy(function, threads: set):
