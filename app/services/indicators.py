@@ -24,6 +24,9 @@ class IndicatorSpec:
     name: str  # Vietnamese: reports are Vietnamese documents
     measure: str  # "points" | "percent" | "count"
     definition: str
+    #: the value builds up through the year (jobs found, exemptions granted), so a share of the
+    #: year gone predicts the year's end; the others are levels, known as they stand
+    accrues: bool = False
 
 
 INDICATORS = [
@@ -44,6 +47,7 @@ INDICATORS = [
         "Lao động có việc làm mới",
         "count",
         "Nhiệm vụ giới thiệu việc làm đã hoàn thành trong năm có ghi nơi làm việc.",
+        accrues=True,
     ),
     IndicatorSpec(
         "health_insurance",
@@ -62,6 +66,7 @@ INDICATORS = [
         "Học sinh hộ nghèo, cận nghèo được miễn, giảm học phí",
         "percent",
         "Nhiệm vụ miễn, giảm học phí đã hoàn thành / nhiệm vụ miễn, giảm học phí (trừ đã huỷ).",
+        accrues=True,
     ),
     IndicatorSpec(
         "telecom",

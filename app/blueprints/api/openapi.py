@@ -2,11 +2,14 @@
 
 from app.models.reports import ReportStatus
 from app.models.tasks import TaskStatus
+from app.services.indicators import BY_KEY as INDICATOR_KEYS
 from app.services.reports import Timeliness
+from app.services.targets import Status as TargetStatus
 
 TASK_STATUSES = tuple(s.value for s in TaskStatus)
 REPORT_STATUSES = tuple(s.value for s in ReportStatus)
 TIMELINESS = tuple(t.value for t in Timeliness)
+TARGET_STATUSES = tuple(s.value for s in TargetStatus)
 
 
 def _ref(name: str) -> dict:
@@ -115,6 +118,40 @@ SCHEMAS = {
             "poor_by_income_urban": {"type": "integer"},
             "poor_by_income_rural": {"type": "integer"},
             "poor_by_deprivation": {"type": "integer"},
+        },
+    },
+    "Targets": {
+        "type": "object",
+        "required": ["unit", "year", "as_of", "indicators"],
+        "properties": {
+            "unit": UNIT_REF,
+            "year": {"type": "integer"},
+            "as_of": {"type": "string", "format": "date", "description": "the day the actual values are of"},
+            "indicators": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["indicator", "measure", "target", "actual", "projected", "status"],
+                    "properties": {
+                        "indicator": {"type": "string", "enum": list(INDICATOR_KEYS)},
+                        "name": {"type": "string", "description": "Vietnamese"},
+                        "definition": {"type": "string", "description": "how the actual value is computed"},
+                        "measure": {
+                            "type": "string",
+                            "enum": ["points", "percent", "count"],
+                            "description": "unit of measure: percentage points, percent, or a count",
+                        },
+                        "target": {"type": ["number", "null"]},
+                        "actual": {"type": ["number", "null"], "description": "null: nothing to measure yet"},
+                        "projected": {
+                            "type": ["number", "null"],
+                            "description": "expected at the year's end: linear through the year for what "
+                            "builds up over it (jobs, exemptions), the actual value for a level",
+                        },
+                        "status": {"type": "string", "enum": list(TARGET_STATUSES)},
+                    },
+                },
+            },
         },
     },
     "Task": {
@@ -429,6 +466,19 @@ def openapi_document() -> dict:
                         _param("year", "review year; default: the latest", {"type": "integer"}),
                     ],
                     "responses": _ok(_ref("Stats")),
+                }
+            },
+            "/targets": {
+                "get": {
+                    "summary": "A unit's indicators against its targets for a year",
+                    "description": "For each indicator: its target (null where none is set), its actual "
+                    "value computed from the review records, members and support tasks as of today (or the "
+                    "year's end), a projection to the year's end and a status.",
+                    "parameters": [
+                        _param("unit", "unit code; default: the caller's scope unit"),
+                        _param("year", "plan year, 2000–2100; default: this year", {"type": "integer"}),
+                    ],
+                    "responses": _ok(_ref("Targets")) | BAD_REQUEST | NOT_FOUND,
                 }
             },
             "/reports": {

@@ -26,10 +26,13 @@ from app.services import clock, reports, scope, stats
 from app.services import coverage as coverage_service
 from app.services import households as registry
 from app.services import report_calendar as cal
+from app.services import targets as target_service
 from app.services.audit import mask_citizen_id
 
 bp = Blueprint("api", __name__)
 MAX_PER_PAGE = 100
+#: the years a plan may be asked for
+MIN_YEAR, MAX_YEAR = 2000, 2100
 TASK_STATUSES = tuple(s.value for s in TaskStatus)
 REPORT_STATUSES = tuple(s.value for s in ReportStatus)
 FLAGS = {"": False, "false": False, "0": False, "true": True, "1": True}
@@ -271,6 +274,25 @@ def stats_view():
     if year is None:
         year = stats.latest_official_year(current_user)
     return jsonify(stats.household_stats(current_user, unit, year).as_json())
+
+
+@bp.route("/targets")
+@login_required
+def targets_view():
+    """Each indicator of a unit against its target for a year (default: this year), as of today."""
+    year = request.args.get("year", type=int)
+    if "year" in request.args and (year is None or not MIN_YEAR <= year <= MAX_YEAR):
+        raise BadArgument(f"year must be a year from {MIN_YEAR} to {MAX_YEAR}")
+    today = clock.today()
+    year = year or today.year
+    unit = scope.unit_in_scope_or_404(current_user, request.args.get("unit"), year)
+    rows = target_service.progress(current_user, unit, year, today)
+    return jsonify(
+        unit=_unit_ref(unit),
+        year=year,
+        as_of=min(today, date(year, 12, 31)).isoformat(),
+        indicators=[row.as_json() for row in rows],
+    )
 
 
 def _utc(moment: datetime | None) -> str | None:
