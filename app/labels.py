@@ -33,6 +33,14 @@ TASK_STATUSES = {
     "blocked": _l("Blocked"),
     "cancelled": _l("Cancelled"),
 }
+TARGET_STATUSES = {
+    "achieved": _l("Achieved"),
+    "on_track": _l("On track"),
+    "at_risk": _l("At risk"),
+    "pending": _l("Not measured yet"),
+    "no_target": _l("No target"),
+}
+TARGET_MEASURES = {"points": _l("points"), "percent": "%", "count": _l("people")}
 NOTIFICATIONS = {
     "household_assigned": _l("You now follow %(n)s household(s), starting with %(code)s · %(head)s."),
     "task_assigned": _l("New task for you: %(title)s (household %(code)s), due %(due)s."),

@@ -8,7 +8,7 @@ from flask import Flask, g, request, url_for
 from flask_babel import format_datetime, format_decimal, get_locale
 
 from app import labels
-from app.services import audit_log
+from app.services import audit_log, charts
 from app.services.audit import mask_citizen_id
 from app.services.scope import unit_index
 
@@ -90,6 +90,7 @@ def init_templating(app: Flask) -> None:
         notification_text=labels.notification_text,
         audit_value_names=audit_log.value_names,
         current_locale=lambda: str(get_locale()),
+        progress_bar=charts.progress_bar,
     )
 
     app.jinja_env.trim_blocks = True

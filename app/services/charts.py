@@ -186,10 +186,12 @@ def _legend(
     return '<g class="legend">' + "".join(parts) + "</g>", y + 18 - top
 
 
-def _header(chart_id: str, title: str, desc: str, width: float, height: float) -> str:
+def _header(chart_id: str, title: str, desc: str, width: float, height: float, *, fluid: bool = False) -> str:
+    """The <svg> with its title and description; ``fluid``: as wide as its container."""
+    size = 'width="100%"' if fluid else f'width="{_num(width)}" height="{_num(height)}"'
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{_num(width)}"'
-        f' height="{_num(height)}" viewBox="0 0 {_num(width)} {_num(height)}"'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" {size}'
+        f' viewBox="0 0 {_num(width)} {_num(height)}"'
         f' aria-labelledby="{chart_id}-title {chart_id}-desc" font-family="{FONT_FAMILY}"'
         f' font-size="{FONT_SIZE}" fill="{INK}">'
         f'<title id="{chart_id}-title">{escape(title)}</title>'
@@ -584,3 +586,49 @@ def chart_svg(spec: dict, **options) -> Markup:
             spec.get("title", ""), spec.get("labels", []), spec.get("series", []), **common, **options
         )
     raise ValueError(f"unknown chart kind {kind!r}")
+
+
+def progress_bar(
+    title: str,
+    description: str,
+    actual: float | None,
+    target: float | None,
+    projected: float | None = None,
+    *,
+    width: float = 320,
+    height: float = 22,
+) -> Markup:
+    """A target's progress as a bar: ``actual`` filled in dark grey, the way on to ``projected``
+    hatched, ``target`` a black mark across the bar with a triangle above it; each a percentage of
+    the bar (0–100, None: not drawn). Scales to its container's width (``width`` sets the ratio)."""
+    chart_id = _chart_id("progress", title, [description], [Series("", [actual, target, projected])])
+    top, bar = 6.0, height - 10.0
+
+    def x_of(share: float) -> float:
+        return 1 + (width - 2) * max(0.0, min(100.0, float(share))) / 100
+
+    parts = [
+        _header(chart_id, title, description, width, height, fluid=True),
+        _defs(chart_id),
+        f'<rect x="1" y="{_num(top)}" width="{_num(width - 2)}" height="{_num(bar)}" fill="#ececec"'
+        f' stroke="{INK}" stroke-width="0.5"/>',
+    ]
+    if projected is not None and actual is not None and projected > actual:
+        parts.append(
+            f'<rect class="projected" x="{_num(x_of(actual))}" y="{_num(top)}"'
+            f' width="{_num(x_of(projected) - x_of(actual))}" height="{_num(bar)}"'
+            f' fill="{_fill(chart_id, 1)}" stroke="{INK}" stroke-width="0.5"/>'
+        )
+    if actual is not None:
+        parts.append(
+            f'<rect class="actual" x="1" y="{_num(top)}" width="{_num(x_of(actual) - 1)}"'
+            f' height="{_num(bar)}" fill="{_fill(chart_id, 0)}"/>'
+        )
+    if target is not None:
+        x = x_of(target)
+        triangle = _polygon([(x - 4, 0), (x + 4, 0), (x, top - 1)], f' fill="{INK}"')
+        parts.append(
+            f'<g class="target"><line x1="{_num(x)}" y1="{_num(top - 2)}" x2="{_num(x)}"'
+            f' y2="{_num(top + bar + 2)}" stroke="{INK}" stroke-width="2"/>{triangle}</g>'
+        )
+    return Markup("".join(parts) + "</svg>")

@@ -15,13 +15,22 @@ is projected as it stands. A status compares the two with the target:
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 
-from app.services import clock, indicators, scope
+from babel.numbers import get_group_symbol
+from flask_babel import format_decimal, get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Target
+from app.services import audit, clock, indicators, scope
 from app.services.indicators import IndicatorSpec
 
 HUNDRED = Decimal(100)
+#: the first year a plan may be set for
+MIN_YEAR = 2000
 
 
 class Status(StrEnum):
@@ -87,7 +96,8 @@ def project(spec: IndicatorSpec, actual: Decimal | None, gone: Decimal) -> Decim
         return None
     if not spec.accrues or gone == 1:
         return actual
-    expected = (actual / gone).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    places = Decimal(1) if spec.measure == "count" else Decimal("0.01")  # people come whole
+    expected = (actual / gone).quantize(places, ROUND_HALF_UP)
     return min(expected, HUNDRED) if spec.measure == "percent" else expected
 
 
@@ -120,3 +130,163 @@ def progress(who, unit: scope.Unit, year: int, on: date | None = None) -> list[P
         target = set_for.get(spec.key)
         rows.append(Progress(spec, target, actual, projected, status_of(target, actual, projected)))
     return rows
+
+
+def plan_years(unit_id: int, *also: int) -> list[int]:
+    """The years with targets set for the unit, and ``also``, latest first."""
+    years = set(db.session.scalars(select(Target.year).where(Target.unit_id == unit_id).distinct()))
+    return sorted(years | set(also), reverse=True)
+
+
+# -- setting targets -------------------------------------------------------------------------------
+
+
+class TargetError(ValueError):
+    """A target that cannot be set; ``str(error)`` says why, for the person typing it."""
+
+
+#: the values a target of each measure may take (a reduction of 0 points is no target)
+LIMITS = {
+    "points": (Decimal("0.01"), HUNDRED),
+    "percent": (Decimal(0), HUNDRED),
+    "count": (Decimal(0), Decimal(10**7)),
+}
+
+
+def parse_value(text: str | None, measure: str) -> Decimal | None:
+    """A target as typed — "2,3" or "2.3" points, "85" %, "550" or "1.000" people (grouped as the
+    reader's locale groups thousands) — as a number; empty: no target. Raises TargetError."""
+    text = (text or "").strip().replace(" ", "").replace("\u00a0", "").removesuffix("%")
+    if not text:
+        return None
+    if measure == "count":
+        digits = text.replace(get_group_symbol(get_locale()), "")  # "1.000" (vi), "1,000" (en)
+        if not digits.isdigit():
+            raise TargetError(_("Give a whole number of people, such as 550."))
+        value = Decimal(digits)
+    else:
+        if text.count(",") + text.count(".") > 1:
+            raise TargetError(_("Give a number with at most one decimal separator, such as 2,3."))
+        try:
+            value = Decimal(text.replace(",", "."))
+        except InvalidOperation:
+            raise TargetError(_("Give a number, such as 2,3.")) from None
+        if value != value.quantize(Decimal("0.01")):
+            raise TargetError(_("Give at most two decimal places."))
+    low, high = LIMITS[measure]
+    if not low <= value <= high:
+        raise TargetError(
+            _("Give a value from %(low)s to %(high)s.", low=format_decimal(low), high=format_decimal(high))
+        )
+    return value
+
+
+def save(
+    actor, unit: scope.Unit, year: int, values: dict[str, Decimal | None], *, ip: str | None = None
+) -> dict:
+    """Set (or clear, with None) the unit's targets for ``year``; audited. Returns the changes,
+    ``{indicator: [old, new]}`` (empty when nothing changed). The caller commits."""
+    unknown = set(values) - set(indicators.BY_KEY)
+    if unknown:
+        raise TargetError(f"unknown indicators: {', '.join(sorted(unknown))}")
+    existing = {
+        target.indicator: target
+        for target in db.session.scalars(select(Target).where(Target.unit_id == unit.id, Target.year == year))
+    }
+    changes = {}
+    for key, value in values.items():
+        current = existing.get(key)
+        old = None if current is None else current.value
+        if value == old:
+            continue
+        if value is None:
+            db.session.delete(current)
+        elif current is None:
+            db.session.add(Target(year=year, unit_id=unit.id, indicator=key, value=value))
+        else:
+            current.value = value
+        changes[key] = [None if old is None else str(old), None if value is None else str(value)]
+    if changes:
+        audit.record(
+            "targets.set",
+            actor=actor,
+            ip=ip,
+            object_type="admin_units",
+            object_id=unit.id,
+            changes={"year": [None, year], **changes},
+        )
+    db.session.flush()
+    return changes
+
+
+# -- a district's targets split across its communes -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Split:
+    """One indicator's targets in the communes of a unit, beside the unit's own: for a count, the
+    communes' targets must add up to the unit's."""
+
+    spec: IndicatorSpec
+    own: Decimal | None
+    by_commune: dict[int, Decimal | None]
+
+    @property
+    def total(self) -> Decimal | None:
+        values = [v for v in self.by_commune.values() if v is not None]
+        return sum(values, Decimal(0)) if values else None
+
+    @property
+    def checked(self) -> bool:
+        """Whether a sum is checked: counts only (rates and shares are not added up)."""
+        return self.spec.measure == "count"
+
+    @property
+    def balanced(self) -> bool | None:
+        """For a count with both a unit target and commune targets: whether they add up."""
+        if not self.checked or self.own is None or self.total is None:
+            return None
+        return self.total == self.own
+
+
+def communes_of(unit: scope.Unit, year: int) -> list[scope.Unit]:
+    """The commune-level units under ``unit`` in ``year`` (none under a commune)."""
+    index = scope.unit_index()
+    day = date(year, 12, 31)
+    kids = [index.units[i] for i in index.children.get(unit.id, ())]
+    return sorted((k for k in kids if k.is_commune_level and k.is_valid_on(day)), key=lambda u: u.code)
+
+
+def splits(unit: scope.Unit, year: int) -> tuple[list[scope.Unit], list[Split]]:
+    """The communes of ``unit`` and, for each indicator, its targets there beside the unit's."""
+    communes = communes_of(unit, year)
+    ids = [unit.id, *(c.id for c in communes)]
+    values: dict[tuple[int, str], Decimal] = {
+        (unit_id, key): value
+        for unit_id, key, value in db.session.execute(
+            select(Target.unit_id, Target.indicator, Target.value).where(
+                Target.year == year, Target.unit_id.in_(ids)
+            )
+        )
+    }
+    rows = [
+        Split(spec, values.get((unit.id, spec.key)), {c.id: values.get((c.id, spec.key)) for c in communes})
+        for spec in indicators.INDICATORS
+    ]
+    return communes, rows
+
+
+def share_out(total: int, weights: list[int]) -> list[int]:
+    """``total`` in whole parts in proportion to ``weights`` (largest remainders; equal parts when
+    every weight is 0): the parts add up to ``total``."""
+    if not weights:
+        return []
+    if not any(weights):
+        weights = [1] * len(weights)
+    whole = sum(weights)
+    exact = [Decimal(total) * w / whole for w in weights]
+    parts = [int(e) for e in exact]
+    by_remainder = sorted(range(len(weights)), key=lambda i: (exact[i] - parts[i], weights[i]), reverse=True)
+    for i in by_remainder[: total - sum(parts)]:
+        parts[i] += 1
+    return parts

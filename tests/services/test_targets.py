@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 
 from app.extensions import db
 from app.models import Target
@@ -35,6 +36,7 @@ def test_the_share_of_the_year_gone_counts_the_day_itself(on, share):
 def test_what_builds_up_is_projected_linearly_and_a_level_as_it_stands():
     half = Decimal("0.5")
     assert targets.project(JOBS, Decimal(140), half) == Decimal(280)
+    assert targets.project(JOBS, Decimal(140), Decimal(31) / 366) == Decimal(1653)  # 1652.9: whole people
     assert targets.project(JOBS, Decimal(140), Decimal(1)) == Decimal(140)  # the year is over
     assert targets.project(TUITION, Decimal(40), half) == Decimal(80)
     assert targets.project(TUITION, Decimal(60), half) == Decimal(100)  # a percentage stops at 100
@@ -50,7 +52,7 @@ def test_what_builds_up_is_projected_linearly_and_a_level_as_it_stands():
         (Decimal(550), None, None, Status.PENDING),
         (Decimal(550), Decimal(550), Decimal(550), Status.ACHIEVED),
         (Decimal(550), Decimal(600), Decimal(600), Status.ACHIEVED),
-        (Decimal(550), Decimal(140), Decimal("640.5"), Status.ON_TRACK),
+        (Decimal(550), Decimal(140), Decimal(641), Status.ON_TRACK),
         (Decimal(550), Decimal(140), Decimal(549), Status.AT_RISK),
         (Decimal("2.3"), Decimal("-0.5"), Decimal("-0.5"), Status.AT_RISK),  # the rate went up
     ],
@@ -62,8 +64,8 @@ def test_status_compares_the_actual_value_and_the_projection_with_the_target(
 
 
 def test_the_bar_scale_is_100_for_a_percentage_else_the_largest_figure():
-    jobs = targets.Progress(JOBS, Decimal(550), Decimal(140), Decimal("640.5"), Status.ON_TRACK)
-    assert jobs.scale == Decimal("640.5")
+    jobs = targets.Progress(JOBS, Decimal(550), Decimal(140), Decimal(641), Status.ON_TRACK)
+    assert jobs.scale == Decimal(641)
     assert (jobs.share_of_scale(jobs.actual), jobs.share_of_scale(jobs.target)) == (22, 86)
     water = targets.Progress(WATER, Decimal(85), Decimal("69.04"), Decimal("69.04"), Status.AT_RISK)
     assert (water.scale, water.share_of_scale(water.actual), water.share_of_scale(None)) == (100, 69, 0)
@@ -100,7 +102,7 @@ def _by_key(rows) -> dict:
 
 def test_a_units_progress_on_hand_built_records(world):
     """Two jobs found in the district by 31 January 2020 (one in each commune; a third, cancelled,
-    does not count): 31 days of 366 gone, so 2 × 366 / 31 = 23.61 projected."""
+    does not count): 31 days of 366 gone, so 2 × 366 / 31 = 23.6, 24 people projected."""
     district = scope.unit_index().units[world.district.id]
     _set(world.district, 2020, new_jobs=20, hygienic_water=85, poverty_rate_reduction="2.3")
     _job(world.households.duc, world.organisations.a)
@@ -113,7 +115,7 @@ def test_a_units_progress_on_hand_built_records(world):
     assert (jobs.target, jobs.actual, jobs.projected, jobs.status) == (
         Decimal(20),
         Decimal(2),
-        Decimal("23.61"),
+        Decimal(24),
         Status.ON_TRACK,
     )
     water = rows["hygienic_water"]  # no poor household of the 2019 review is deprived of water
@@ -123,7 +125,7 @@ def test_a_units_progress_on_hand_built_records(world):
 
     # by the end of March the same two jobs project to fewer than the target
     late = _by_key(targets.progress(scope.UnitScope(district.id), district, 2020, date(2020, 3, 31)))
-    assert (late["new_jobs"].projected, late["new_jobs"].status) == (Decimal("8.04"), Status.AT_RISK)
+    assert (late["new_jobs"].projected, late["new_jobs"].status) == (Decimal(8), Status.AT_RISK)
 
 
 def test_progress_is_read_within_the_scope_and_a_year_not_begun_is_pending(world):
@@ -138,3 +140,45 @@ def test_progress_is_read_within_the_scope_and_a_year_not_begun_is_pending(world
     assert (rows["new_jobs"].actual, rows["new_jobs"].status) == (Decimal(1), Status.ACHIEVED)
     ahead = _by_key(targets.progress(world.users.staff_b, commune, 2021, date(2020, 3, 20)))
     assert (ahead["new_jobs"].actual, ahead["new_jobs"].status) == (None, Status.PENDING)
+
+
+@pytest.mark.parametrize(
+    ("locale", "typed", "measure", "value"),
+    [
+        ("vi", "2,3", "points", Decimal("2.3")),
+        ("vi", "2.3", "points", Decimal("2.3")),
+        ("en", "2.3", "points", Decimal("2.3")),
+        ("vi", " 85 % ", "percent", Decimal(85)),
+        ("vi", "1.000", "count", Decimal(1000)),
+        ("en", "1,000", "count", Decimal(1000)),
+        ("vi", "550", "count", Decimal(550)),
+        ("vi", "", "count", None),
+    ],
+)
+def test_a_target_is_read_as_the_reader_types_it(app, locale, typed, measure, value):
+    with app.test_request_context(), force_locale(locale):
+        assert targets.parse_value(typed, measure) == value
+
+
+@pytest.mark.parametrize(
+    ("locale", "typed", "measure"),
+    [("vi", "5,5", "count"), ("en", "5.5", "count"), ("vi", "1.000,5", "points"), ("vi", "101", "percent")],
+)
+def test_a_target_that_cannot_be_read_is_refused(app, locale, typed, measure):
+    with app.test_request_context(), force_locale(locale), pytest.raises(targets.TargetError):
+        targets.parse_value(typed, measure)
+
+
+@pytest.mark.parametrize(
+    ("total", "weights", "parts"),
+    [
+        (550, [113, 113, 226], [138, 137, 275]),  # 137.5, 137.5, 275: a tie goes to the first
+        (5, [1, 1], [3, 2]),
+        (10, [0, 0, 0], [4, 3, 3]),  # no weight: equal parts
+        (7, [3], [7]),
+        (3, [], []),
+    ],
+)
+def test_share_out_gives_whole_parts_that_add_up(total, weights, parts):
+    assert targets.share_out(total, weights) == parts
+    assert sum(parts) == (total if weights else 0)

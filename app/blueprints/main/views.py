@@ -1,5 +1,6 @@
 """Home page with the scope's headline figures, language choice and health."""
 
+from datetime import date
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
@@ -7,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from app.extensions import db
-from app.services import overview
+from app.services import clock, overview, scope, targets
 from app.tasks.queues import redis_client
 
 bp = Blueprint("main", __name__)
@@ -20,7 +21,19 @@ def index():
         return redirect(url_for("tasks.mine"))  # a supervisor works from their tasks
     year = request.args.get("year", type=int)
     summary = overview.headline(current_user, year)
-    return render_template("main/index.html", summary=summary)
+    today = clock.today()
+    unit = scope.unit_index().units[current_user.scope_unit_id]
+    plans = targets.plan_years(unit.id, today.year)
+    plan = request.args.get("plan", type=int)
+    plan = plan if plan in plans else today.year
+    return render_template(
+        "main/index.html",
+        summary=summary,
+        plan=plan,
+        plans=plans,
+        as_of=min(today, date(plan, 12, 31)),
+        progress=targets.progress(current_user, unit, plan, today),
+    )
 
 
 @bp.route("/locale", methods=["POST"])
