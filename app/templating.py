@@ -91,6 +91,8 @@ def init_templating(app: Flask) -> None:
         audit_value_names=audit_log.value_names,
         current_locale=lambda: str(get_locale()),
         progress_bar=charts.progress_bar,
+        bar_chart=charts.bar_chart,
+        line_chart=charts.line_chart,
     )
 
     app.jinja_env.trim_blocks = True

@@ -1,6 +1,6 @@
 """The home page's headline figures for a user's scope."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -22,6 +22,13 @@ class Headline:
     current: stats.Stats | None
     previous: stats.Stats | None
     rows: list[UnitRow]
+    #: the unit's figures in each official review year up to ``year``, oldest first
+    trend: list[stats.Stats] = field(default_factory=list)
+
+    @property
+    def by_rate(self) -> list[UnitRow]:
+        """The rows, the highest poverty rate first (the chart's order)."""
+        return sorted(self.rows, key=lambda row: (-row.stats.poor_rate, row.unit.code))
 
     @property
     def poor_change(self) -> Decimal | None:
@@ -44,9 +51,10 @@ def _children_valid_in(
     return sorted((k for k in kids if k.is_valid_on(day)), key=lambda u: u.code)
 
 
-def headline(user: User, year: int | None = None) -> Headline:
-    """Figures of the latest official review in scope (or of ``year``), with a breakdown by child unit."""
-    unit = scope.unit_index().units[user.scope_unit_id]
+def headline(user: User, year: int | None = None, unit: AdminUnit | None = None) -> Headline:
+    """Figures of the latest official review in scope (or of ``year``) for the user's scope unit
+    (or ``unit``, one within it), with a breakdown by child unit and the trend across the years."""
+    unit = unit or scope.unit_index().units[user.scope_unit_id]
     years = stats.official_years(user)
     if year not in years:
         year = years[-1] if years else None
@@ -60,4 +68,6 @@ def headline(user: User, year: int | None = None) -> Headline:
         UnitRow(child, figures)
         for child, figures in zip(children, stats.household_stats_of(user, children, year), strict=True)
     ]
-    return Headline(unit, year, years, current, previous, [r for r in rows if r.stats.households])
+    known = {year: current} | ({year - 1: previous} if previous else {})
+    trend = [known.get(y) or stats.household_stats(user, unit, y) for y in years if y <= year]
+    return Headline(unit, year, years, current, previous, [r for r in rows if r.stats.households], trend)

@@ -20,20 +20,30 @@ def index():
     if current_user.role == "supervisor" and not request.args:
         return redirect(url_for("tasks.mine"))  # a supervisor works from their tasks
     year = request.args.get("year", type=int)
-    summary = overview.headline(current_user, year)
+    unit = scope.unit_in_scope_or_404(current_user, request.args.get("unit"), year)
+    summary = overview.headline(current_user, year, unit)
     today = clock.today()
-    unit = scope.unit_index().units[current_user.scope_unit_id]
     plans = targets.plan_years(unit.id, today.year)
     plan = request.args.get("plan", type=int)
     plan = plan if plan in plans else today.year
     return render_template(
         "main/index.html",
         summary=summary,
+        trail=_trail(unit),
         plan=plan,
         plans=plans,
         as_of=min(today, date(plan, 12, 31)),
         progress=targets.progress(current_user, unit, plan, today),
     )
+
+
+def _trail(unit: scope.Unit) -> list[scope.Unit]:
+    """The units from the user's own down to ``unit``'s parent: the way back up a drill-down."""
+    if unit.id == current_user.scope_unit_id:
+        return []
+    index = scope.unit_index()
+    allowed = scope.scope_unit_ids(current_user)
+    return [u for u in index.ancestors(unit.id) if u.id in allowed]
 
 
 @bp.route("/locale", methods=["POST"])
