@@ -1,11 +1,19 @@
-"""The home page's headline figures for a user's scope."""
+"""The home page's figures for a unit in a user's scope: the review's headline figures, and the work in
+hand (tasks, coverage, reports)."""
 
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from app.models import AdminUnit, User
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import AdminUnit, Household, ReportDefinition, ReportInstance, SupportTask, TaskType, User
+from app.models.tasks import OPEN_STATUSES, TaskStatus
+from app.services import coverage as coverage_service
+from app.services import reports as reports_service
 from app.services import scope, stats
+from app.services import tasks as tasks_service
 
 
 @dataclass
@@ -71,3 +79,98 @@ def headline(user: User, year: int | None = None, unit: AdminUnit | None = None)
     known = {year: current} | ({year - 1: previous} if previous else {})
     trend = [known.get(y) or stats.household_stats(user, unit, y) for y in years if y <= year]
     return Headline(unit, year, years, current, previous, [r for r in rows if r.stats.households], trend)
+
+
+# -- the work in hand: tasks, overdue tasks by unit, coverage, reports, my tasks ---------------------
+
+
+@dataclass
+class Work:
+    """What the unit's people have in hand today, for the dashboard."""
+
+    #: every task of the unit (cancelled included) by its current status
+    by_status: dict[str, int]
+    #: each task type with its open and done tasks, the most first
+    by_type: list[tuple[str, int, int]]
+    #: the unit's child units with overdue tasks, the most first
+    overdue_by_unit: list[tuple[scope.Unit, int]]
+    coverage: coverage_service.UnitCoverage
+    #: the latest period due of each report, as compliance (none where nothing was due yet)
+    reports: list[reports_service.Compliance]
+    #: the viewer's own tasks
+    mine: tasks_service.TaskCounts
+
+    @property
+    def tasks(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def overdue(self) -> int:
+        return sum(count for _unit, count in self.overdue_by_unit)
+
+
+def work(user: User, unit: scope.Unit, today: date) -> Work:
+    """The tasks, coverage and reports of ``unit`` (within ``user``'s scope) as of ``today``."""
+    who = scope.UnitScope(unit.id) if unit.id != user.scope_unit_id else user
+    in_unit = scope.unit_clause(SupportTask, user, unit.id)
+    by_status: dict[str, int] = dict.fromkeys((s.value for s in TaskStatus), 0)
+    types: dict[str, list[int]] = {}
+    for name, status, count in db.session.execute(
+        select(TaskType.name_vi, SupportTask.status, func.count())
+        .join(TaskType, TaskType.id == SupportTask.task_type_id)
+        .where(in_unit)
+        .group_by(TaskType.name_vi, SupportTask.status)
+    ):
+        by_status[status] += count
+        row = types.setdefault(name, [0, 0])
+        if status in OPEN_STATUSES:
+            row[0] += count
+        elif status == TaskStatus.DONE:
+            row[1] += count
+    return Work(
+        by_status=by_status,
+        by_type=sorted(((n, o, d) for n, (o, d) in types.items()), key=lambda t: (-(t[1] + t[2]), t[0])),
+        overdue_by_unit=_overdue_by_unit(in_unit, unit, today),
+        coverage=coverage_service.coverage(user, unit),
+        reports=_latest_due_reports(who, unit, today),
+        mine=tasks_service.task_counts(user, today, mine=True),
+    )
+
+
+def _overdue_by_unit(in_unit, unit: scope.Unit, today: date) -> list[tuple[scope.Unit, int]]:
+    """Open tasks past their due date, by the child of ``unit`` their household lives in."""
+    index = scope.unit_index()
+    counts: dict[int, int] = {}
+    for unit_id, count in db.session.execute(
+        select(Household.unit_id, func.count())
+        .select_from(SupportTask)
+        .join(Household, Household.id == SupportTask.household_id)
+        .where(in_unit, SupportTask.status.in_(OPEN_STATUSES), SupportTask.due_date < today)
+        .group_by(Household.unit_id)
+    ):
+        chain = [*index.ancestors(unit_id), index.units[unit_id]]
+        below = next((u for u, above in zip(chain[1:], chain, strict=False) if above.id == unit.id), None)
+        key = below.id if below is not None else unit.id
+        counts[key] = counts.get(key, 0) + count
+    return sorted(((index.units[i], n) for i, n in counts.items()), key=lambda t: (-t[1], t[0].code))
+
+
+def _latest_due_reports(who, unit: scope.Unit, today: date) -> list[reports_service.Compliance]:
+    """For each active report, the compliance of its latest period due by ``today`` in the unit."""
+    in_unit = scope.unit_clause(ReportInstance, who, unit.id)
+    latest = dict(
+        db.session.execute(
+            select(ReportInstance.definition_id, func.max(ReportInstance.period))
+            .where(in_unit, ReportInstance.deadline < today)
+            .group_by(ReportInstance.definition_id)
+        ).all()
+    )
+    definitions = db.session.scalars(
+        select(ReportDefinition)
+        .where(ReportDefinition.id.in_(latest), ReportDefinition.active)
+        .order_by(ReportDefinition.id)
+    )
+    return [
+        reports_service.compliance(who, definition, today=today, period=latest[definition.id])
+        for definition in definitions
+    ]

@@ -34,6 +34,8 @@ def index():
         plans=plans,
         as_of=min(today, date(plan, 12, 31)),
         progress=targets.progress(current_user, unit, plan, today),
+        work=overview.work(current_user, unit, today),
+        today=today,
     )
 
 
