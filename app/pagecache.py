@@ -1,4 +1,5 @@
-"""Rendered HTML kept by a process, under a key that names everything it was rendered from.
+"""Rendered HTML (and computed figures) kept by a process, under a key that names everything it
+was made from.
 
 A key holds the data versions it depends on (``DataVersion`` counters raised by database
 triggers, the unit index fingerprint), so an entry is never stale: after a change the key is
@@ -36,4 +37,6 @@ class PageCache:
 
 
 def init_page_cache(app: Flask) -> None:
+    """The list pages' cache, and the dashboard's figures' (app/services/overview.py)."""
     app.extensions["page_cache"] = PageCache(app.config["PAGE_CACHE_SIZE"])
+    app.extensions["figures_cache"] = PageCache(app.config["PAGE_CACHE_SIZE"])

@@ -6,7 +6,9 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from app.extensions import db, include_object_for
+from app.models import Target
 from tests.conftest import ROOT, database_url, make_test_app
+from tests.factories import make_assignment, make_report, make_task
 
 MIGRATIONS = str(ROOT / "migrations")
 
@@ -68,6 +70,49 @@ def test_the_registry_version_triggers_fire_on_every_write(world):
         db.session.execute(text(sql), params)
         db.session.commit()
         assert (_registry_version() > before) == registry_change, sql
+
+
+def _figures_version() -> int:
+    return db.session.scalar(text("SELECT version FROM data_versions WHERE name = 'figures'"))
+
+
+def test_the_figures_version_triggers_fire_on_every_write_the_dashboard_counts(world):
+    """Migration 0014: each table the dashboard's figures come from raises data_versions['figures']
+    on a plain SQL write; a table it does not count (notifications) leaves it."""
+    tables = (
+        "households",
+        "members",
+        "assignments",
+        "review_records",
+        "support_tasks",
+        "task_types",
+        "targets",
+        "report_instances",
+        "report_definitions",
+        "users",
+    )
+    household, organisation = world.households.duc, world.organisations.a
+    make_assignment(household, organisation)  # a row in each table: SQLite's triggers are per row
+    make_task(household, organisation)
+    make_report(world.commune_a, "task_progress_monthly", "2020-03")
+    db.session.add(Target(year=2020, unit_id=world.district.id, indicator="new_jobs", value=550))
+    db.session.commit()
+    statements = [(f"UPDATE {table} SET id = id", True) for table in tables]
+    statements += [
+        ("DELETE FROM review_deprivations WHERE review_id = -1", True),  # a statement, even of no row,
+        ("UPDATE notifications SET id = id", False),
+    ]
+    for sql, counted in statements:
+        if db.engine.dialect.name == "sqlite" and "review_deprivations" in sql:
+            # SQLite's triggers are per row: write one
+            sql = (
+                "INSERT INTO review_deprivations (review_id, indicator_id) "
+                "SELECT (SELECT min(id) FROM review_records), (SELECT min(id) FROM indicators)"
+            )
+        before = _figures_version()
+        db.session.execute(text(sql))
+        db.session.commit()
+        assert (_figures_version() > before) == counted, sql
 
 
 def _units_version() -> int:

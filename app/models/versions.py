@@ -9,6 +9,8 @@ from app.extensions import db
 REGISTRY = "registry"
 #: Raised by triggers on every change to the administrative units (migration 0011)
 UNITS = "units"
+#: Raised by triggers on every change to what the dashboard counts (migration 0014)
+FIGURES = "figures"
 
 
 class DataVersion(db.Model):

@@ -5,15 +5,26 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AdminUnit, Household, ReportDefinition, ReportInstance, SupportTask, TaskType, User
+from app.models import (
+    AdminUnit,
+    DataVersion,
+    Household,
+    ReportDefinition,
+    ReportInstance,
+    SupportTask,
+    TaskType,
+    User,
+)
 from app.models.tasks import OPEN_STATUSES, TaskStatus
+from app.models.versions import FIGURES
 from app.services import coverage as coverage_service
 from app.services import reports as reports_service
 from app.services import scope, stats
-from app.services import tasks as tasks_service
+from app.services import targets as targets_service
 
 
 @dataclass
@@ -95,10 +106,8 @@ class Work:
     #: the unit's child units with overdue tasks, the most first
     overdue_by_unit: list[tuple[scope.Unit, int]]
     coverage: coverage_service.UnitCoverage
-    #: the latest period due of each report, as compliance (none where nothing was due yet)
-    reports: list[reports_service.Compliance]
-    #: the viewer's own tasks
-    mine: tasks_service.TaskCounts
+    #: each report's latest period due (none where nothing was due yet)
+    reports: list["ReportsDue"]
 
     @property
     def tasks(self) -> int:
@@ -109,10 +118,22 @@ class Work:
         return sum(count for _unit, count in self.overdue_by_unit)
 
 
-def work(user: User, unit: scope.Unit, today: date) -> Work:
-    """The tasks, coverage and reports of ``unit`` (within ``user``'s scope) as of ``today``."""
-    who = scope.UnitScope(unit.id) if unit.id != user.scope_unit_id else user
-    in_unit = scope.unit_clause(SupportTask, user, unit.id)
+@dataclass(frozen=True)
+class ReportsDue:
+    """One report's latest period due in the unit: its rates and who is behind."""
+
+    definition_id: int
+    name: str
+    period: str
+    reporting_rate: Decimal | None
+    on_time_rate: Decimal | None
+    behind: tuple[str, ...]
+
+
+def work(unit: scope.Unit, today: date) -> Work:
+    """The tasks, coverage and reports of ``unit`` (read within its own scope) as of ``today``."""
+    who = scope.UnitScope(unit.id)
+    in_unit = scope.unit_clause(SupportTask, who, unit.id)
     by_status: dict[str, int] = dict.fromkeys((s.value for s in TaskStatus), 0)
     types: dict[str, list[int]] = {}
     for name, status, count in db.session.execute(
@@ -131,9 +152,8 @@ def work(user: User, unit: scope.Unit, today: date) -> Work:
         by_status=by_status,
         by_type=sorted(((n, o, d) for n, (o, d) in types.items()), key=lambda t: (-(t[1] + t[2]), t[0])),
         overdue_by_unit=_overdue_by_unit(in_unit, unit, today),
-        coverage=coverage_service.coverage(user, unit),
+        coverage=coverage_service.coverage(who, unit),
         reports=_latest_due_reports(who, unit, today),
-        mine=tasks_service.task_counts(user, today, mine=True),
     )
 
 
@@ -155,7 +175,7 @@ def _overdue_by_unit(in_unit, unit: scope.Unit, today: date) -> list[tuple[scope
     return sorted(((index.units[i], n) for i, n in counts.items()), key=lambda t: (-t[1], t[0].code))
 
 
-def _latest_due_reports(who, unit: scope.Unit, today: date) -> list[reports_service.Compliance]:
+def _latest_due_reports(who, unit: scope.Unit, today: date) -> list[ReportsDue]:
     """For each active report, the compliance of its latest period due by ``today`` in the unit."""
     in_unit = scope.unit_clause(ReportInstance, who, unit.id)
     latest = dict(
@@ -170,7 +190,53 @@ def _latest_due_reports(who, unit: scope.Unit, today: date) -> list[reports_serv
         .where(ReportDefinition.id.in_(latest), ReportDefinition.active)
         .order_by(ReportDefinition.id)
     )
-    return [
-        reports_service.compliance(who, definition, today=today, period=latest[definition.id])
-        for definition in definitions
-    ]
+    due = []
+    for definition in definitions:
+        table = reports_service.compliance(who, definition, today=today, period=latest[definition.id])
+        due.append(
+            ReportsDue(
+                definition.id,
+                definition.name,
+                latest[definition.id],
+                table.reporting_rate,
+                table.on_time_rate,
+                tuple(u.name for u in table.late_units()),
+            )
+        )
+    return due
+
+
+# -- the dashboard, kept while nothing it counts has changed ------------------------------------
+
+
+@dataclass
+class Dashboard:
+    headline: Headline
+    progress: list[targets_service.Progress]
+    work: Work
+
+
+def dashboard(unit: scope.Unit, year: int | None, plan: int, today: date) -> Dashboard:
+    """Everything the home page shows of ``unit`` (one the caller may read) but the user's own tasks.
+
+    Each part is kept by the process (the figures cache) under a key naming what it was counted
+    from — data_versions['figures'], which triggers raise on every write to the tables it counts
+    (migration 0014), the unit tree's version and the day — so a change shows at the next load,
+    and an unchanged district costs one primary-key read. The figures of a unit depend on the unit
+    alone: a user reads only units within their scope, and reads all of each."""
+    cache = current_app.extensions["figures_cache"]
+    version = db.session.scalar(select(DataVersion.version).where(DataVersion.name == FIGURES))
+
+    def kept(kind: str, compute, *key):
+        return cache.get_or_render(
+            None if version is None else (kind, version, scope.units_version(), *key), compute
+        )
+
+    who = scope.UnitScope(unit.id)
+    return Dashboard(
+        headline=kept("headline", lambda: headline(who, year, unit), unit.id, year),
+        progress=kept(
+            "progress", lambda: targets_service.progress(who, unit, plan, today), unit.id, plan, today
+        ),
+        work=kept("work", lambda: work(unit, today), unit.id, today),
+    )

@@ -5,11 +5,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from app.extensions import db
 from app.models import Target
+from app.services import overview
 from tests.blueprints.helpers import parse
-from tests.factories import make_review
+from tests.factories import make_review, make_task
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -89,3 +91,30 @@ def test_a_unit_opens_its_own_dashboard_within_the_scope(world, login_as):
     assert "Huyện Thử Nghiệm" in doc.find_all("nav", class_="breadcrumb")[0].text
     staff_b = login_as(world.users.staff_b)
     assert staff_b.get("/?unit=99901").status_code == 404  # commune B's officer cannot read commune A
+
+
+def _work(response) -> dict[str, str]:
+    return {e.attrs["data-work"]: e.text for e in parse(response).elements if "data-work" in e.attrs}
+
+
+def test_a_change_shows_at_the_next_load_and_nothing_is_counted_twice(
+    world, login_as, monkeypatch
+):
+    """The figures are kept under data_versions['figures'] (raised by triggers on every write):
+    a second load counts nothing again; a task added, or a status changed in plain SQL, shows."""
+    counted = []
+    real = overview.work
+    monkeypatch.setattr(overview, "work", lambda unit, today: counted.append(unit.id) or real(unit, today))
+    client = login_as(world.users.manager)
+    assert _work(client.get("/"))["tasks"] == "0"
+    assert _work(client.get("/"))["tasks"] == "0"
+    assert counted == [world.district.id]  # the second load read the kept figures
+
+    task = make_task(world.households.duc, world.organisations.a, due=date(2020, 3, 1))
+    db.session.commit()
+    figures = _work(client.get("/"))
+    assert (figures["tasks"], figures["overdue"]) == ("1", "1 quá hạn")
+    db.session.execute(text("UPDATE support_tasks SET status = 'done' WHERE id = :id"), {"id": task.id})
+    db.session.commit()
+    assert _work(client.get("/"))["overdue"] == "0 quá hạn"
+    assert len(counted) == 3

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from app.extensions import db
-from app.services import clock, overview, scope, targets
+from app.services import clock, overview, scope, targets, tasks
 from app.tasks.queues import redis_client
 
 bp = Blueprint("main", __name__)
@@ -21,20 +21,21 @@ def index():
         return redirect(url_for("tasks.mine"))  # a supervisor works from their tasks
     year = request.args.get("year", type=int)
     unit = scope.unit_in_scope_or_404(current_user, request.args.get("unit"), year)
-    summary = overview.headline(current_user, year, unit)
     today = clock.today()
     plans = targets.plan_years(unit.id, today.year)
     plan = request.args.get("plan", type=int)
     plan = plan if plan in plans else today.year
+    board = overview.dashboard(unit, year, plan, today)
     return render_template(
         "main/index.html",
-        summary=summary,
+        summary=board.headline,
         trail=_trail(unit),
         plan=plan,
         plans=plans,
         as_of=min(today, date(plan, 12, 31)),
-        progress=targets.progress(current_user, unit, plan, today),
-        work=overview.work(current_user, unit, today),
+        progress=board.progress,
+        work=board.work,
+        mine=tasks.task_counts(current_user, today, mine=True),
         today=today,
     )
 
