@@ -40,7 +40,7 @@ TARGET_STATUSES = {
     "pending": _l("Not measured yet"),
     "no_target": _l("No target"),
 }
-TARGET_MEASURES = {"points": _l("points"), "percent": "%", "count": _l("people")}
+TARGET_MEASURES = {"points": _l("points"), "percent": "%", "people": _l("people"), "tasks": _l("tasks")}
 NOTIFICATIONS = {
     "household_assigned": _l("You now follow %(n)s household(s), starting with %(code)s · %(head)s."),
     "task_assigned": _l("New task for you: %(title)s (household %(code)s), due %(due)s."),

@@ -72,8 +72,8 @@ def test_the_registry_version_triggers_fire_on_every_write(world):
         assert (_registry_version() > before) == registry_change, sql
 
 
-def _figures_version() -> int:
-    return db.session.scalar(text("SELECT version FROM data_versions WHERE name = 'figures'"))
+def _figures_version(name: str = "figures") -> int:
+    return db.session.scalar(text("SELECT version FROM data_versions WHERE name = :name"), {"name": name})
 
 
 def test_the_figures_version_triggers_fire_on_every_write_the_dashboard_counts(world):
@@ -109,10 +109,12 @@ def test_the_figures_version_triggers_fire_on_every_write_the_dashboard_counts(w
                 "INSERT INTO review_deprivations (review_id, indicator_id) "
                 "SELECT (SELECT min(id) FROM review_records), (SELECT min(id) FROM indicators)"
             )
-        before = _figures_version()
+        before, reviews = _figures_version(), _figures_version("reviews")
         db.session.execute(text(sql))
         db.session.commit()
         assert (_figures_version() > before) == counted, sql
+        # the headline's counter: the review records and their deprivations only
+        assert (_figures_version("reviews") > reviews) == ("review_" in sql), sql
 
 
 def _units_version() -> int:

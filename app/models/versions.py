@@ -11,6 +11,8 @@ REGISTRY = "registry"
 UNITS = "units"
 #: Raised by triggers on every change to what the dashboard counts (migration 0014)
 FIGURES = "figures"
+#: Raised by triggers on every change to the review records (migration 0014)
+REVIEWS = "reviews"
 
 
 class DataVersion(db.Model):

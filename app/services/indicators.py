@@ -27,6 +27,8 @@ class IndicatorSpec:
     #: the value builds up through the year (jobs found, exemptions granted), so a share of the
     #: year gone predicts the year's end; the others are levels, known as they stand
     accrues: bool = False
+    #: what a count counts: "people" or "tasks"
+    counts: str = "people"
 
 
 INDICATORS = [
@@ -89,6 +91,44 @@ DEPRIVATIONS = {
     "information": ("INFO_ASSETS", "INFO_ACCESS"),
 }
 DEPRIVED_CODES = sorted({code for codes in DEPRIVATIONS.values() for code in codes})
+
+
+#: a custom target's key: this prefix and the code of a task type ("tasks:HOUSING")
+TASKS_PREFIX = "tasks:"
+
+
+def task_indicator(code: str, name: str) -> IndicatorSpec:
+    """A custom count: the tasks of one type done in the year (a target set for a kind of support)."""
+    return IndicatorSpec(
+        f"{TASKS_PREFIX}{code}",
+        name,
+        "count",
+        f"Nhiệm vụ “{name}” đã hoàn thành trong năm (không tính nhiệm vụ đã huỷ).",
+        accrues=True,
+        counts="tasks",
+    )
+
+
+def tasks_done(who, unit: scope.Unit, codes: list[str], year: int, on: date) -> dict[str, Decimal]:
+    """For each task type code: its tasks in the unit done between 1 January of ``year`` and
+    ``on``, created by ``on``; one query for all."""
+    if not codes:
+        return {}
+    rows = db.session.execute(
+        select(TaskType.code, func.count())
+        .select_from(SupportTask)
+        .join(TaskType, TaskType.id == SupportTask.task_type_id)
+        .where(
+            TaskType.code.in_(codes),
+            scope.unit_clause(SupportTask, who, unit.id),
+            SupportTask.status == TaskStatus.DONE,
+            SupportTask.done_on.between(date(year, 1, 1), on),
+            SupportTask.created_at <= datetime.combine(on, time.max),
+        )
+        .group_by(TaskType.code)
+    )
+    done = dict(rows.all())
+    return {code: Decimal(done.get(code, 0)) for code in codes}
 
 
 def _percent(part: int, whole: int) -> Decimal | None:

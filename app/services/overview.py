@@ -20,7 +20,7 @@ from app.models import (
     User,
 )
 from app.models.tasks import OPEN_STATUSES, TaskStatus
-from app.models.versions import FIGURES
+from app.models.versions import FIGURES, REVIEWS
 from app.services import coverage as coverage_service
 from app.services import reports as reports_service
 from app.services import scope, stats
@@ -221,22 +221,33 @@ def dashboard(unit: scope.Unit, year: int | None, plan: int, today: date) -> Das
 
     Each part is kept by the process (the figures cache) under a key naming what it was counted
     from — data_versions['figures'], which triggers raise on every write to the tables it counts
-    (migration 0014), the unit tree's version and the day — so a change shows at the next load,
-    and an unchanged district costs one primary-key read. The figures of a unit depend on the unit
+    (migration 0014; the headline figures: data_versions['reviews'], raised only by the review
+    records), the unit tree's version and the day — so a change shows at the next load, and an
+    unchanged district costs one read of the counters. The figures of a unit depend on the unit
     alone: a user reads only units within their scope, and reads all of each."""
     cache = current_app.extensions["figures_cache"]
-    version = db.session.scalar(select(DataVersion.version).where(DataVersion.name == FIGURES))
+    versions = dict(
+        db.session.execute(
+            select(DataVersion.name, DataVersion.version).where(DataVersion.name.in_((FIGURES, REVIEWS)))
+        ).all()
+    )
 
-    def kept(kind: str, compute, *key):
+    def kept(kind: str, counter: str, compute, *key):
+        version = versions.get(counter)
         return cache.get_or_render(
             None if version is None else (kind, version, scope.units_version(), *key), compute
         )
 
     who = scope.UnitScope(unit.id)
     return Dashboard(
-        headline=kept("headline", lambda: headline(who, year, unit), unit.id, year),
+        headline=kept("headline", REVIEWS, lambda: headline(who, year, unit), unit.id, year),
         progress=kept(
-            "progress", lambda: targets_service.progress(who, unit, plan, today), unit.id, plan, today
+            "progress",
+            FIGURES,
+            lambda: targets_service.progress(who, unit, plan, today),
+            unit.id,
+            plan,
+            today,
         ),
-        work=kept("work", lambda: work(unit, today), unit.id, today),
+        work=kept("work", FIGURES, lambda: work(unit, today), unit.id, today),
     )

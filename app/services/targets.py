@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Target
+from app.models import Target, TaskType
 from app.services import audit, clock, indicators, scope
 from app.services.indicators import IndicatorSpec
 
@@ -119,17 +119,55 @@ def progress(who, unit: scope.Unit, year: int, on: date | None = None) -> list[P
     on = min(on or clock.today(), date(year, 12, 31))
     gone = share_of_year(year, on)
     set_for = indicators.targets(unit.id, year)
+    custom = custom_specs(set_for)
     if gone:
         values = indicators.actuals(who, unit, year, on)
+        values |= {
+            indicators.TASKS_PREFIX + code: count
+            for code, count in indicators.tasks_done(
+                who, unit, [s.key.removeprefix(indicators.TASKS_PREFIX) for s in custom], year, on
+            ).items()
+        }
     else:  # a year not begun: nothing measured yet
-        values = dict.fromkeys(indicators.BY_KEY)
+        values = dict.fromkeys([*indicators.BY_KEY, *(s.key for s in custom)])
     rows = []
-    for spec in indicators.INDICATORS:
+    for spec in [*indicators.INDICATORS, *custom]:
         actual = values[spec.key]
         projected = project(spec, actual, gone)
         target = set_for.get(spec.key)
         rows.append(Progress(spec, target, actual, projected, status_of(target, actual, projected)))
     return rows
+
+
+def task_types() -> dict[str, str]:
+    """The active task types a custom target may count, code → name."""
+    return dict(
+        db.session.execute(
+            select(TaskType.code, TaskType.name_vi).where(TaskType.active).order_by(TaskType.sort_order)
+        ).all()
+    )
+
+
+def custom_specs(keys) -> list[IndicatorSpec]:
+    """The custom indicators among ``keys`` (target keys "tasks:<code>"), in the types' order;
+    a key whose type is gone keeps its code as its name."""
+    codes = {k.removeprefix(indicators.TASKS_PREFIX) for k in keys if k.startswith(indicators.TASKS_PREFIX)}
+    if not codes:
+        return []
+    known = db.session.execute(
+        select(TaskType.code, TaskType.name_vi).where(TaskType.code.in_(codes)).order_by(TaskType.sort_order)
+    ).all()
+    names = dict(known) | {code: code for code in sorted(codes - {code for code, _name in known})}
+    return [indicators.task_indicator(code, name) for code, name in names.items()]
+
+
+def spec_of(key: str) -> IndicatorSpec | None:
+    """The indicator a target key names: one of the article's, or a custom count of an active task type."""
+    if key in indicators.BY_KEY:
+        return indicators.BY_KEY[key]
+    code = key.removeprefix(indicators.TASKS_PREFIX)
+    names = task_types() if key.startswith(indicators.TASKS_PREFIX) else {}
+    return indicators.task_indicator(code, names[code]) if code in names else None
 
 
 def plan_years(unit_id: int, *also: int) -> list[int]:
@@ -162,7 +200,7 @@ def parse_value(text: str | None, measure: str) -> Decimal | None:
     if measure == "count":
         digits = text.replace(get_group_symbol(get_locale()), "")  # "1.000" (vi), "1,000" (en)
         if not digits.isdigit():
-            raise TargetError(_("Give a whole number of people, such as 550."))
+            raise TargetError(_("Give a whole number, such as 550."))
         value = Decimal(digits)
     else:
         if text.count(",") + text.count(".") > 1:
@@ -186,7 +224,7 @@ def save(
 ) -> dict:
     """Set (or clear, with None) the unit's targets for ``year``; audited. Returns the changes,
     ``{indicator: [old, new]}`` (empty when nothing changed). The caller commits."""
-    unknown = set(values) - set(indicators.BY_KEY)
+    unknown = {key for key in values if key not in indicators.BY_KEY and spec_of(key) is None}
     if unknown:
         raise TargetError(f"unknown indicators: {', '.join(sorted(unknown))}")
     existing = {
@@ -269,9 +307,10 @@ def splits(unit: scope.Unit, year: int) -> tuple[list[scope.Unit], list[Split]]:
             )
         )
     }
+    custom = custom_specs({key for _unit_id, key in values})
     rows = [
         Split(spec, values.get((unit.id, spec.key)), {c.id: values.get((c.id, spec.key)) for c in communes})
-        for spec in indicators.INDICATORS
+        for spec in [*indicators.INDICATORS, *custom]
     ]
     return communes, rows
 

@@ -1,4 +1,4 @@
-"""data_versions['figures']: a change counter, kept by triggers, of what the dashboard counts
+"""data_versions['figures'] and ['reviews']: change counters, kept by triggers, of what the dashboard counts
 
 Revision ID: 5d7f9b1c3e50
 Revises: 86ebac32e8a0
@@ -8,7 +8,9 @@ Every insert, update or delete on the tables the dashboard's figures are counted
 data_versions['figures'] (app.models.versions): households, their members, assignments and review
 records with their deprivations, support tasks and their types, targets, report instances and
 definitions, and users (who follows a household). The figures each process keeps
-(app/services/overview.py) are current while the counter has not moved. PostgreSQL: one
+(app/services/overview.py) are current while the counter has not moved. data_versions['reviews']
+moves only with the review records and their deprivations: the headline figures, counted from
+them alone, outlive the many changes to tasks. PostgreSQL: one
 statement-level trigger per table (TRUNCATE included); SQLite: row-level triggers. As with 0006:
 on SQLite, batch_alter_table on one of these tables recreates it and drops its triggers; re-create
 them afterwards (create_triggers below). tests/test_migrations.py checks that they fire.
@@ -34,46 +36,53 @@ TABLES = (
     'report_definitions',
     'users',
 )
+#: counter → the tables whose writes raise it
+COUNTERS = {'figures': TABLES, 'reviews': ('review_records', 'review_deprivations')}
 EVENTS = ('INSERT', 'UPDATE', 'DELETE')
-BUMP = "UPDATE data_versions SET version = version + 1 WHERE name = 'figures'"
 
 
-def create_triggers(table):
+def bump(counter):
+    return f"UPDATE data_versions SET version = version + 1 WHERE name = '{counter}'"
+
+
+def create_triggers(counter, table):
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(
-            f'CREATE TRIGGER trg_{table}_figures_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
-            f'ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_figures_version()'
+            f'CREATE TRIGGER trg_{table}_{counter}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
+            f'ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_{counter}_version()'
         )
     else:
         for event in EVENTS:
             op.execute(
-                f'CREATE TRIGGER trg_{table}_figures_{event.lower()} AFTER {event} ON {table} '
-                f'BEGIN {BUMP}; END'
+                f'CREATE TRIGGER trg_{table}_{counter}_{event.lower()} AFTER {event} ON {table} '
+                f'BEGIN {bump(counter)}; END'
             )
 
 
-def drop_triggers(table):
+def drop_triggers(counter, table):
     if op.get_bind().dialect.name == 'postgresql':
-        op.execute(f'DROP TRIGGER IF EXISTS trg_{table}_figures_version ON {table}')
+        op.execute(f'DROP TRIGGER IF EXISTS trg_{table}_{counter}_version ON {table}')
     else:
         for event in EVENTS:
-            op.execute(f'DROP TRIGGER IF EXISTS trg_{table}_figures_{event.lower()}')
+            op.execute(f'DROP TRIGGER IF EXISTS trg_{table}_{counter}_{event.lower()}')
 
 
 def upgrade():
-    op.execute("INSERT INTO data_versions (name, version) VALUES ('figures', 0)")
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute(
-            'CREATE FUNCTION bump_figures_version() RETURNS trigger LANGUAGE plpgsql AS $$ '
-            f'BEGIN {BUMP}; RETURN NULL; END $$'
-        )
-    for table in TABLES:
-        create_triggers(table)
+    for counter, tables in COUNTERS.items():
+        op.execute(f"INSERT INTO data_versions (name, version) VALUES ('{counter}', 0)")
+        if op.get_bind().dialect.name == 'postgresql':
+            op.execute(
+                f'CREATE FUNCTION bump_{counter}_version() RETURNS trigger LANGUAGE plpgsql AS $$ '
+                f'BEGIN {bump(counter)}; RETURN NULL; END $$'
+            )
+        for table in tables:
+            create_triggers(counter, table)
 
 
 def downgrade():
-    for table in TABLES:
-        drop_triggers(table)
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute('DROP FUNCTION IF EXISTS bump_figures_version()')
-    op.execute("DELETE FROM data_versions WHERE name = 'figures'")
+    for counter, tables in COUNTERS.items():
+        for table in tables:
+            drop_triggers(counter, table)
+        if op.get_bind().dialect.name == 'postgresql':
+            op.execute(f'DROP FUNCTION IF EXISTS bump_{counter}_version()')
+        op.execute(f"DELETE FROM data_versions WHERE name = '{counter}'")

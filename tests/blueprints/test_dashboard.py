@@ -97,9 +97,7 @@ def _work(response) -> dict[str, str]:
     return {e.attrs["data-work"]: e.text for e in parse(response).elements if "data-work" in e.attrs}
 
 
-def test_a_change_shows_at_the_next_load_and_nothing_is_counted_twice(
-    world, login_as, monkeypatch
-):
+def test_a_change_shows_at_the_next_load_and_nothing_is_counted_twice(world, login_as, monkeypatch):
     """The figures are kept under data_versions['figures'] (raised by triggers on every write):
     a second load counts nothing again; a task added, or a status changed in plain SQL, shows."""
     counted = []

@@ -1,6 +1,6 @@
 """The targets page: read in scope, set by managers with every value checked, split across communes."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditLog, Target
+from tests.blueprints.helpers import parse
+from tests.factories import make_task
 
 FORM = {f"target-{key}": "" for key in ("poverty_rate_reduction", "new_jobs", "hygienic_water")}
 
@@ -67,8 +69,8 @@ def test_a_manager_sets_a_units_targets_typed_the_vietnamese_way(world, login_as
 @pytest.mark.parametrize(
     ("field", "typed", "message"),
     [
-        ("new_jobs", "5.5", "Give a whole number of people, such as 550."),  # in English
-        ("new_jobs", "-3", "Give a whole number of people, such as 550."),
+        ("new_jobs", "5.5", "Give a whole number, such as 550."),  # in English
+        ("new_jobs", "-3", "Give a whole number, such as 550."),
         ("hygienic_water", "120", "Give a value from 0 to 100."),
         ("hygienic_water", "8,5.1", "Give a number with at most one decimal separator, such as 2,3."),
         ("hygienic_water", "abc", "Give a number, such as 2,3."),
@@ -134,3 +136,55 @@ def test_split_needs_the_units_own_target_and_a_known_indicator(world, login_as)
     assert response.status_code == 303
     assert targets_of(world.commune_a) == {}
     assert client.post_form("/targets/split?unit=999&year=2020", {"indicator": "nonsense"}).status_code == 400
+
+
+def test_a_custom_target_counts_the_tasks_of_a_kind_of_support_done_in_the_year(world, login_as):
+    """A manager adds "HOUSING: 6" for the district: the actual value is the housing tasks done in
+    2020 by today (one; a cancelled one and an open one do not count), with the others' progress."""
+    for status, done_on in (("done", date(2020, 2, 3)), ("cancelled", None), ("in_progress", None)):
+        task = make_task(
+            world.households.duc, world.organisations.a, "HOUSING", status=status, done_on=done_on
+        )
+        task.created_at = datetime(2020, 1, 5)
+    db.session.commit()
+    client = login_as(in_english(world.users.manager))
+    response = client.post_form(
+        "/targets/?unit=999&year=2020", FORM | {"new-type": "HOUSING", "new-value": "6"}
+    )
+    assert response.status_code == 303
+    assert targets_of(world.district) == {"tasks:HOUSING": Decimal(6)}
+    page = parse(client.get("/targets/?unit=999&year=2020"))
+    row = page.find_all("tr", data_indicator="tasks:HOUSING")[0]
+    assert "1" == row.find_all("span", data_target_figure="actual")[0].text
+    assert row.attrs["data-status"] == "at_risk"  # 1 by 20 March (80 days of 366): 5 projected
+    body = client.get("/api/v1/targets?year=2020").get_json()
+    custom = [r for r in body["indicators"] if r["indicator"] == "tasks:HOUSING"]
+    assert custom == [
+        {
+            "indicator": "tasks:HOUSING",
+            "name": custom[0]["name"],
+            "definition": custom[0]["definition"],
+            "measure": "count",
+            "target": 6.0,
+            "actual": 1.0,
+            "projected": 5.0,
+            "status": "at_risk",
+        }
+    ]
+
+    # emptied: the custom target goes
+    client.post_form("/targets/?unit=999&year=2020", FORM | {"target-tasks:HOUSING": ""})
+    assert targets_of(world.district) == {}
+
+
+def test_a_custom_target_needs_a_known_kind_and_a_number(world, login_as):
+    client = login_as(in_english(world.users.manager))
+    for form, message in (
+        ({"new-type": "NO_SUCH_TYPE", "new-value": "3"}, "Choose a kind of support from the list."),
+        ({"new-type": "HOUSING", "new-value": ""}, "Give the number of tasks to complete."),
+        ({"new-type": "HOUSING", "new-value": "2.5"}, "Give a whole number, such as 550."),  # English
+    ):
+        response = client.post_form("/targets/?unit=999&year=2020", FORM | form)
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True).replace("&#39;", "'")
+    assert targets_of(world.district) == {}

@@ -258,6 +258,31 @@ def test_every_page_converts_to_an_image(pdf_file, tmp_path):
     assert all(page.read_bytes().startswith(b"\x89PNG") for page in pages)
 
 
+def _ink(pdf: bytes, tmp_path, name: str) -> list[int]:
+    """Dark pixels on each page of ``pdf`` rendered by pdftoppm (grey, 40 dpi)."""
+    from PIL import Image
+
+    source = tmp_path / f"{name}.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "40", "-gray", "-png", str(source), str(tmp_path / name)], check=True)
+    counts = []
+    for page in sorted(tmp_path.glob(f"{name}-*.png")):
+        with Image.open(page) as image:
+            counts.append(sum(image.histogram()[:128]))  # grey levels below half
+    return counts
+
+
+def test_a_chart_is_drawn_on_the_page(shared_app, tmp_path):
+    """The same report with and without its bar chart, rendered to pixels: the chart's bars add
+    ink to the page that holds it (not only its text)."""
+    with_chart = sample_snapshot()
+    without = sample_snapshot()
+    for section in without["sections"]:
+        section["charts"] = []
+    drawn, bare = _ink(render_pdf(with_chart), tmp_path, "chart"), _ink(render_pdf(without), tmp_path, "bare")
+    assert sum(drawn) > sum(bare) + 2000, (drawn, bare)  # seen: 24,630 against 20,506
+
+
 def test_fonts_and_stylesheet_are_fetched_from_the_static_folder(shared_app, monkeypatch):
     fetched = []
     make = report_document.static_fetcher

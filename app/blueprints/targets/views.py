@@ -30,9 +30,9 @@ def _unit(year: int) -> scope.Unit:
     return scope.unit_in_scope_or_404(current_user, request.values.get("unit"), year)
 
 
-def _page(
-    unit: scope.Unit, year: int, typed: dict[str, str] | None = None, errors: dict[str, str] | None = None
-):
+def _page(unit: scope.Unit, year: int, typed: dict | None = None, errors: dict | None = None, new=None):
+    """The page; after a refused save, what was typed (``new``: the added kind of support's
+    (code, value, error))."""
     today = clock.today()
     communes, splits = target_service.splits(unit, year)
     allowed = scope.scope_unit_ids(current_user)
@@ -46,9 +46,11 @@ def _page(
         communes=[c for c in communes if c.id in allowed],
         splits=splits,
         can_set=current_user.role in SETTERS,
+        task_types=target_service.task_types(),
         typed=typed or {},
         errors=errors or {},
         field_prefix=FIELD_PREFIX,
+        new=new or ("", "", None),
     )
 
 
@@ -66,16 +68,33 @@ def save():
     valid (the page comes back with the values typed and a message beside each wrong one)."""
     year = _year()
     unit = _unit(year)
-    typed = {spec.key: request.form.get(FIELD_PREFIX + spec.key, "") for spec in indicators.INDICATORS}
+    keys = [spec.key for spec in indicators.INDICATORS]
+    keys += [
+        name.removeprefix(FIELD_PREFIX)
+        for name in request.form
+        if name.startswith(FIELD_PREFIX + indicators.TASKS_PREFIX)
+    ]
+    typed = {key: request.form.get(FIELD_PREFIX + key, "") for key in keys}
+    new_type = request.form.get("new-type", "")
+    if new_type:  # a custom target for a kind of support
+        typed[indicators.TASKS_PREFIX + new_type] = request.form.get("new-value", "")
     values, errors = {}, {}
-    for spec in indicators.INDICATORS:
+    for key, text in typed.items():
+        spec = target_service.spec_of(key)
+        if spec is None:
+            errors[key] = _("Choose a kind of support from the list.")
+            continue
         try:
-            values[spec.key] = target_service.parse_value(typed[spec.key], spec.measure)
+            values[key] = target_service.parse_value(text, spec.measure)
         except target_service.TargetError as error:
-            errors[spec.key] = str(error)
+            errors[key] = str(error)
+    if new_type and not errors and values.get(indicators.TASKS_PREFIX + new_type) is None:
+        errors[indicators.TASKS_PREFIX + new_type] = _("Give the number of tasks to complete.")
     if errors:
         flash(_("Nothing was saved: please correct the targets marked in red."), "danger")
-        return _page(unit, year, typed, errors), 422
+        added = indicators.TASKS_PREFIX + new_type
+        new = (new_type, typed.get(added, ""), errors.get(added)) if new_type else None
+        return _page(unit, year, typed, errors, new), 422
     changes = target_service.save(current_user, unit, year, values, ip=request.remote_addr)
     db.session.commit()
     if changes:
@@ -114,7 +133,7 @@ def split():
     it is. Overwrites the communes' targets for that indicator (audited, one row per commune)."""
     year = _year()
     unit = _unit(year)
-    spec = indicators.BY_KEY.get(request.form.get("indicator", ""))
+    spec = target_service.spec_of(request.form.get("indicator", ""))
     if spec is None:
         abort(400)
     communes, splits = target_service.splits(unit, year)
