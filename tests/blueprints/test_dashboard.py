@@ -116,3 +116,24 @@ def test_a_change_shows_at_the_next_load_and_nothing_is_counted_twice(world, log
     db.session.commit()
     assert _work(client.get("/"))["overdue"] == "0 quá hạn"
     assert len(counted) == 3
+
+
+def test_every_figure_of_the_dashboard_is_read_within_the_scope(world, login_as):
+    """Two overdue tasks in commune A, one in commune B, a target in each commune: the commune A
+    officer's home page counts commune A's alone; the district manager's counts all three."""
+    for household in (world.households.duc, world.households.lan, world.households.pao):
+        make_task(household, world.organisations.a, due=date(2020, 3, 1))
+    for commune, value in ((world.commune_a, 2), (world.commune_b, 5)):
+        db.session.add(Target(year=2020, unit_id=commune.id, indicator="new_jobs", value=Decimal(value)))
+    db.session.commit()
+    staff = parse(login_as(world.users.staff_a).get("/"))
+    work = {e.attrs["data-work"]: e.text for e in staff.elements if "data-work" in e.attrs}
+    assert (work["tasks"], work["overdue"]) == ("2", "2 quá hạn")
+    figures = {e.attrs["data-figure"]: e.text for e in staff.elements if "data-figure" in e.attrs}
+    assert (figures["households"], figures["poor"]) == ("2", "1")
+    target = staff.find_all("li", class_="target")[0]
+    assert target.find_all("strong", data_target_figure="target")[0].text == "2"
+    assert "Xã Quang Thuận Thử" not in staff.markup
+    manager = parse(login_as(world.users.manager).get("/"))
+    work = {e.attrs["data-work"]: e.text for e in manager.elements if "data-work" in e.attrs}
+    assert (work["tasks"], work["overdue"]) == ("3", "3 quá hạn")
