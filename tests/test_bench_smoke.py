@@ -16,6 +16,7 @@ from app.models import (
     PovertyStandard,
     ReviewRecord,
     SupportTask,
+    Target,
     TaskNote,
     User,
     review_deprivations,
@@ -23,8 +24,10 @@ from app.models import (
 from app.services import tasks as task_service
 from app.services.classification import Lines, classify
 from app.services.demo import AS_OF
+from app.services.demo_reports import ARTICLE_TARGETS
 from app.services.households import rebuild_search_text
 from app.services.reviews import status_from
+from bench import dashboard as dashboard_bench
 from bench.build import RegistryBuilder
 from bench.load import Response
 from bench.tasks import StatusFeed
@@ -159,3 +162,29 @@ def test_status_feed_moves_each_task_from_its_last_version():
     assert third.path == "/tasks/1/status"
     assert "version=4" in third.body and "status=blocked" in third.body and "reason=" in third.body
     assert feed.failures == {409: 1} and not feed.idle
+
+
+def test_the_dashboard_bench_sets_targets_and_draws_its_scenarios(built):
+    """bench/dashboard.py: the article's targets on every district and commune, each user's scale
+    and the units to drill into, and scenario names that the goals name (no server)."""
+    _, db = built
+    units = dashboard_bench.add_targets()
+    assert db.session.scalar(select(func.count(Target.id))) == units * len(ARTICLE_TARGETS)
+    assert units == db.session.scalar(
+        select(func.count(AdminUnit.id)).where(AdminUnit.kind.in_(("district", "commune", "town", "ward")))
+    )
+    users = {
+        name: (scale, drill)
+        for name, scale, drill in dashboard_bench.sample(["manager", "staff.camgiang"], 7)
+    }
+    assert users["manager"][0] == "province" and len(users["manager"][1]) == 2  # the two districts
+    assert users["staff.camgiang"][0] == "district" and users["staff.camgiang"][1]  # its villages
+    args = SimpleNamespace(warmup=2, requests=3, pages=["home", "drill", "floor"])
+    made = dashboard_bench.scenarios("manager", "province", users["manager"][1], args)
+    assert [s.name for s in made] == ["home-province", "drill-province", "floor"]
+    assert all(len(s.paths) == 5 for s in made)
+    assert {s.name for s in made} - {"floor"} <= {goal[0] for goal in dashboard_bench.GOALS}
+    assert [s.name for s in dashboard_bench.scenarios("x", "district", [], args)] == [
+        "home-district",
+        "floor",
+    ]
