@@ -3,6 +3,7 @@
 from app.models.reports import ReportStatus
 from app.models.tasks import TaskStatus
 from app.services.indicators import BY_KEY as INDICATOR_KEYS
+from app.services.movements import KINDS as MOVEMENT_KINDS
 from app.services.reports import Timeliness
 from app.services.targets import Status as TargetStatus
 
@@ -118,6 +119,21 @@ SCHEMAS = {
             "poor_by_income_urban": {"type": "integer"},
             "poor_by_income_rural": {"type": "integer"},
             "poor_by_deprivation": {"type": "integer"},
+        },
+    },
+    "Movements": {
+        "type": "object",
+        "required": ["unit", "from", "to", "counts", "total"],
+        "properties": {
+            "unit": UNIT_REF,
+            "from": {"type": "integer"},
+            "to": {"type": "integer"},
+            "counts": {
+                "type": "object",
+                "required": list(MOVEMENT_KINDS),
+                "properties": {kind: {"type": "integer"} for kind in MOVEMENT_KINDS},
+            },
+            "total": {"type": "integer", "description": "households poor or near-poor in either year"},
         },
     },
     "Targets": {
@@ -466,6 +482,24 @@ def openapi_document() -> dict:
                         _param("year", "review year; default: the latest", {"type": "integer"}),
                     ],
                     "responses": _ok(_ref("Stats")),
+                }
+            },
+            "/movements": {
+                "get": {
+                    "summary": "How households moved between two review years",
+                    "description": "Every household poor or near-poor in either year (official results, "
+                    "recorded in the unit as it was that year) falls in exactly one kind, so the kinds add "
+                    "up to the poor and near-poor counts of /stats for both years: continuing_poor, "
+                    "continuing_near_poor, poor_to_near_poor, near_poor_to_poor, escaped_poverty (poor → "
+                    "neither), escaped_near_poverty (near-poor → neither), newly_poor (neither → poor, never "
+                    "poor before), fallen_back (neither → poor, poor in an earlier year), newly_near_poor "
+                    "(neither → near-poor).",
+                    "parameters": [
+                        _param("unit", "unit code; default: the caller's scope unit"),
+                        _required(_param("from", "the earlier review year", {"type": "integer"})),
+                        _required(_param("to", "the later review year", {"type": "integer"})),
+                    ],
+                    "responses": _ok(_ref("Movements")) | BAD_REQUEST | NOT_FOUND,
                 }
             },
             "/targets": {

@@ -25,6 +25,7 @@ from app.models.tasks import OPEN_STATUSES, TaskStatus
 from app.services import clock, reports, scope, stats
 from app.services import coverage as coverage_service
 from app.services import households as registry
+from app.services import movements as movement_service
 from app.services import report_calendar as cal
 from app.services import targets as target_service
 from app.services.audit import mask_citizen_id
@@ -292,6 +293,29 @@ def targets_view():
         year=year,
         as_of=min(today, date(year, 12, 31)).isoformat(),
         indicators=[row.as_json() for row in rows],
+    )
+
+
+def _year_arg(name: str) -> int:
+    """A required ``?<name>=<year>`` (400 when missing or not a year)."""
+    year = request.args.get(name, type=int)
+    if year is None or not MIN_YEAR <= year <= MAX_YEAR:
+        raise BadArgument(f"{name} is required: a year from {MIN_YEAR} to {MAX_YEAR}")
+    return year
+
+
+@bp.route("/movements")
+@login_required
+def movements_view():
+    """How households moved between two review years: the count of each kind of movement."""
+    first, last = _year_arg("from"), _year_arg("to")
+    unit = scope.unit_in_scope_or_404(current_user, request.args.get("unit"), last)
+    try:
+        counts = movement_service.movements(current_user, unit, first, last).counts()
+    except movement_service.MovementError as error:
+        raise BadArgument(str(error)) from None
+    return jsonify(
+        {"unit": _unit_ref(unit), "from": first, "to": last, "counts": counts, "total": sum(counts.values())}
     )
 
 

@@ -1,0 +1,100 @@
+"""Movements of households between two review years (DOMAIN.md §4), for any unit in a scope.
+
+Every household that is poor or near-poor in either year, by the official results, falls in
+exactly one kind (``KINDS``), so that the kinds add up to the poor and near-poor counts of both
+years (``stats.household_stats``): a household counts in a year where its record of that year
+lies in the unit as it was then (``units_for_year``); one that was not reviewed, or reviewed in
+another unit, is "neither" there. "Fallen back" is a household poor in some official review
+before ``to`` that was neither in ``from`` and is poor again.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, select
+
+from app.extensions import db
+from app.models import ReviewRecord
+from app.models.reviews import ReviewKind, ReviewResult
+from app.services import scope
+
+POOR, NEAR_POOR = ReviewResult.POOR.value, ReviewResult.NEAR_POOR.value
+#: each kind: (result in ``from``, result in ``to``); None: neither poor nor near-poor
+KINDS = {
+    "continuing_poor": (POOR, POOR),
+    "continuing_near_poor": (NEAR_POOR, NEAR_POOR),
+    "poor_to_near_poor": (POOR, NEAR_POOR),
+    "near_poor_to_poor": (NEAR_POOR, POOR),
+    "escaped_poverty": (POOR, None),
+    "escaped_near_poverty": (NEAR_POOR, None),
+    "newly_poor": (None, POOR),
+    "fallen_back": (None, POOR),
+    "newly_near_poor": (None, NEAR_POOR),
+}
+_BY_PAIR = {pair: kind for kind, pair in KINDS.items() if kind != "fallen_back"}
+
+
+class MovementError(ValueError):
+    """Years that cannot be compared; ``str(error)`` says why."""
+
+
+@dataclass
+class Movements:
+    unit: scope.Unit
+    first: int
+    last: int
+    #: household id → its kind
+    kinds: dict[int, str] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        """How many households of each kind (every kind, 0 included), in ``KINDS`` order."""
+        found = Counter(self.kinds.values())
+        return {kind: found[kind] for kind in KINDS}
+
+
+def _results(who, unit: scope.Unit, year: int) -> dict[int, str]:
+    """Household → its official result of ``year``, poor or near-poor, recorded in the unit (as it
+    was that year) within the scope."""
+    unit_ids = scope.unit_index().units_for_year(unit.id, year) & scope.scope_unit_ids(who)
+    rows = db.session.execute(
+        select(ReviewRecord.household_id, ReviewRecord.result).where(
+            ReviewRecord.year == year,
+            ReviewRecord.kind == ReviewKind.OFFICIAL,
+            ReviewRecord.result.in_((POOR, NEAR_POOR)),
+            scope.scope_clause(ReviewRecord, who, unit_ids),
+        )
+    )
+    return dict(rows.all())
+
+
+def movements(who, unit: scope.Unit, first: int, last: int) -> Movements:
+    """The movement of each household poor or near-poor in ``first`` or ``last`` (``first`` <
+    ``last``) in ``unit``, read within ``who``'s scope."""
+    if first >= last:
+        raise MovementError("from must be an earlier year than to")
+    before, after = _results(who, unit, first), _results(who, unit, last)
+    entering = [h for h, result in after.items() if result == POOR and h not in before]
+    poor_earlier = set()
+    if entering:  # were they poor in an official review before ``last`` (anywhere)?
+        poor_earlier = set(
+            db.session.scalars(
+                select(ReviewRecord.household_id)
+                .where(
+                    and_(
+                        ReviewRecord.household_id.in_(entering),
+                        ReviewRecord.kind == ReviewKind.OFFICIAL,
+                        ReviewRecord.result == POOR,
+                        ReviewRecord.year < last,
+                    )
+                )
+                .distinct()
+            )
+        )
+    found = Movements(unit, first, last)
+    for household in before.keys() | after.keys():
+        pair = (before.get(household), after.get(household))
+        kind = _BY_PAIR[pair]
+        if kind == "newly_poor" and household in poor_earlier:
+            kind = "fallen_back"
+        found.kinds[household] = kind
+    return found
