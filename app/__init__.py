@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.notifications.views import bp as notifications_bp
     from app.blueprints.reports.views import bp as reports_bp
     from app.blueprints.responsibility.views import bp as responsibility_bp
+    from app.blueprints.reviews.views import bp as reviews_bp
     from app.blueprints.targets.views import bp as targets_bp
     from app.blueprints.tasks.views import bp as tasks_bp
 
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(responsibility_bp, url_prefix="/responsibility")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(targets_bp, url_prefix="/targets")
+    app.register_blueprint(reviews_bp, url_prefix="/reviews")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 

@@ -11,10 +11,12 @@ before ``to`` that was neither in ``from`` and is poor again.
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import ReviewRecord
+from app.models import Household, ReviewRecord
+from app.models.households import household_causes
 from app.models.reviews import ReviewKind, ReviewResult
 from app.services import scope
 
@@ -98,3 +100,100 @@ def movements(who, unit: scope.Unit, first: int, last: int) -> Movements:
             kind = "fallen_back"
         found.kinds[household] = kind
     return found
+
+
+# -- who moved: by commune, ethnicity and cause, and the list --------------------------------------
+
+
+@dataclass(frozen=True)
+class Moved:
+    """One household that moved, as the movements page lists it."""
+
+    id: int
+    code: str
+    head_name: str
+    ethnicity: str
+    commune: str
+    causes: tuple[str, ...]
+    kind: str
+
+
+#: households read per statement (an IN list stays well under SQLite's variable limit)
+CHUNK = 5000
+
+
+def households(found: Movements, cause_names: dict[int, str]) -> list[Moved]:
+    """The households of ``found`` with what the breakdowns need, by commune then code; ``cause_names``:
+    cause id → its name in the reader's language."""
+    index = scope.unit_index()
+    ids = sorted(found.kinds)
+    rows, causes = [], {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        rows += db.session.execute(
+            select(
+                Household.id, Household.code, Household.head_name, Household.ethnicity, Household.unit_id
+            ).where(Household.id.in_(chunk))
+        ).all()
+        for household_id, cause_id in db.session.execute(
+            select(household_causes.c.household_id, household_causes.c.cause_id).where(
+                household_causes.c.household_id.in_(chunk)
+            )
+        ):
+            causes.setdefault(household_id, []).append(cause_names.get(cause_id, str(cause_id)))
+
+    def commune_of(unit_id: int) -> str:
+        chain = [*index.ancestors(unit_id), index.units[unit_id]]
+        commune = next((u for u in reversed(chain) if u.is_commune_level), None)
+        return (commune or index.units[unit_id]).name
+
+    moved = [
+        Moved(
+            hid,
+            code,
+            name,
+            ethnicity,
+            commune_of(unit_id),
+            tuple(sorted(causes.get(hid, ()))),
+            found.kinds[hid],
+        )
+        for hid, code, name, ethnicity, unit_id in rows
+    ]
+    return sorted(moved, key=lambda m: (m.commune, m.code))
+
+
+def tally(moved: list[Moved], key) -> list[tuple[str, Counter]]:
+    """Households by ``key(household)`` (one value, or several: a household with two causes counts
+    under each) and kind, the group with the most households first."""
+    groups: dict[str, Counter] = {}
+    for household in moved:
+        values = key(household)
+        for value in values if isinstance(values, tuple) else (values,):
+            groups.setdefault(value, Counter())[household.kind] += 1
+    return sorted(groups.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+
+
+def preliminary_changes(who, unit: scope.Unit, year: int) -> Counter:
+    """For ``year``: (preliminary result, official result) → households whose official result
+    differs from the preliminary one, in the unit (as it was that year) within the scope."""
+    unit_ids = scope.unit_index().units_for_year(unit.id, year) & scope.scope_unit_ids(who)
+    official = aliased(ReviewRecord)
+    rows = db.session.execute(
+        select(ReviewRecord.result, official.result, func.count())
+        .join(
+            official,
+            and_(
+                official.household_id == ReviewRecord.household_id,
+                official.year == ReviewRecord.year,
+                official.kind == ReviewKind.OFFICIAL,
+            ),
+        )
+        .where(
+            ReviewRecord.year == year,
+            ReviewRecord.kind == ReviewKind.PRELIMINARY,
+            ReviewRecord.result != official.result,
+            scope.scope_clause(ReviewRecord, who, unit_ids),
+        )
+        .group_by(ReviewRecord.result, official.result)
+    )
+    return Counter({(before, after): count for before, after, count in rows})
