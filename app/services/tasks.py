@@ -486,3 +486,36 @@ def officer_names(
         conditions.append(User.id == officer_id)
     stmt = select(User.id, User.full_name).where(*conditions).order_by(User.full_name).limit(limit)
     return [tuple(row) for row in db.session.execute(stmt)]
+
+
+def export_rows(user: User, flt: TaskFilter, today: date, limit: int) -> list:
+    """Every task in scope matching ``flt`` (as the list filters it on ``today``), by due date, at
+    most ``limit`` + 1: household code, head's name, village id, type, title, organisation,
+    officer, start, due, status, done on, amount, fund source, employer."""
+    stmt = (
+        select(
+            Household.code,
+            Household.head_name,
+            Household.unit_id,
+            TaskType.name_vi,
+            SupportTask.title,
+            Organisation.name,
+            User.full_name,
+            SupportTask.start_date,
+            SupportTask.due_date,
+            SupportTask.status,
+            SupportTask.done_on,
+            SupportTask.outcome_amount,
+            SupportTask.outcome_fund_source,
+            SupportTask.outcome_employer,
+        )
+        .select_from(SupportTask)
+        .join(Household, Household.id == SupportTask.household_id)
+        .join(TaskType, TaskType.id == SupportTask.task_type_id)
+        .join(Organisation, Organisation.id == SupportTask.organisation_id)
+        .outerjoin(User, User.id == SupportTask.officer_id)
+        .where(*_task_conditions(user, flt, today))
+        .order_by(SupportTask.due_date, SupportTask.id)
+        .limit(limit + 1)
+    )
+    return db.session.execute(stmt).all()

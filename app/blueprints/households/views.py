@@ -21,7 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import labels
+from app import downloads, labels
 from app.blueprints.households.forms import AssignForm, HouseholdFilterForm, HouseholdForm, MemberForm
 from app.blueprints.households.rows import household_rows
 from app.blueprints.tasks.forms import BulkTaskForm, fill_responsibility_choices, task_type_choices
@@ -30,9 +30,10 @@ from app.extensions import db
 from app.htmx import vary_on_htmx, wants_fragment
 from app.models import Household, Member, PovertyCause, SupportNeed
 from app.permissions import EDITORS, require_role
-from app.services import audit_log, clock, responsibility, scope
+from app.services import audit_log, clock, exports, responsibility, scope
 from app.services import households as registry
 from app.services import tasks as task_service
+from app.services.audit import mask_citizen_id
 from app.services.profile import household_profile
 
 bp = Blueprint("households", __name__)
@@ -135,6 +136,65 @@ def _render_list(fragment: bool) -> str:
         return render_template("households/_results.html", page=page, rows=rows)
     _filter_choices(form)
     return render_template("households/_list.html", form=form, page=page, rows=rows)
+
+
+@bp.route("/export")
+@login_required
+def export():
+    """The list as filtered on screen, every page of it, as XLSX or CSV; the head's citizen ID in
+    full for those who keep the registry (staff, admin), masked for the others."""
+    fmt = downloads.requested_format()
+    rows = registry.export_rows(
+        current_user, _filter_from(HouseholdFilterForm(request.args)), exports.MAX_ROWS
+    )
+    if len(rows) > exports.MAX_ROWS:  # a nation's registry: too much for one file
+        flash(
+            _("More than %(n)s households match: narrow the list to export it.", n=exports.MAX_ROWS), "danger"
+        )
+        return redirect(url_for("households.index"))
+    index = scope.unit_index()
+    full_ids = current_user.role in EDITORS
+    tables = labels.translated()
+
+    def commune_of(unit_id: int) -> str:
+        village = index.units[unit_id]
+        parent = index.units.get(village.parent_id) if village.parent_id else None
+        return parent.name if parent else ""
+
+    header = [
+        _("Code"),
+        _("Head of household"),
+        _("Citizen ID of the head"),
+        _("Ethnicity"),
+        _("Village"),
+        _("Commune"),
+        _("Address"),
+        _("Area"),
+        _("Status"),
+        _("Criterion"),
+        _("Review year"),
+        _("Members"),
+    ]
+    body = []
+    for code, head, citizen_id, ethnicity, unit_id, address, area, status, criterion, year, members in rows:
+        shown_id = (citizen_id if full_ids else mask_citizen_id(citizen_id)) if citizen_id else None
+        body.append(
+            (
+                code,
+                head,
+                shown_id,
+                ethnicity,
+                index.units[unit_id].name,
+                commune_of(unit_id),
+                address,
+                tables.AREAS.get(area, area),
+                tables.STATUSES.get(status, status),
+                tables.CRITERIA.get(criterion, criterion) if criterion else None,
+                year,
+                members,
+            )
+        )
+    return downloads.download("households", _("Households"), header, body, fmt)
 
 
 @bp.route("/assign", methods=["GET", "POST"])

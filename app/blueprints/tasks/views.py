@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from app import labels
+from app import downloads, labels
 from app.blueprints.tasks.forms import (
     NoteForm,
     StatusForm,
@@ -32,7 +32,7 @@ from app.extensions import db
 from app.htmx import is_htmx, vary_on_htmx, wants_fragment
 from app.models.tasks import SupportTask
 from app.permissions import EDITORS, require_role
-from app.services import audit_log, clock, evidence, scope, tasks
+from app.services import audit_log, clock, evidence, exports, scope, tasks
 from app.services import households as registry
 from app.services.profile import household_profile
 
@@ -151,6 +151,74 @@ def row_context(today: date) -> dict:
             "notes": _("Notes"),
         },
     }
+
+
+@bp.route("/export")
+@login_required
+def export():
+    """The task list as filtered on screen (``mine=1``: "My tasks"), every page, as XLSX or CSV."""
+    fmt = downloads.requested_format()
+    mine = request.args.get("mine") == "1"
+    today = clock.today()
+    rows = tasks.export_rows(
+        current_user, _filter_from(TaskFilterForm(request.args), mine=mine), today, exports.MAX_ROWS
+    )
+    if len(rows) > exports.MAX_ROWS:
+        flash(_("More than %(n)s tasks match: narrow the list to export it.", n=exports.MAX_ROWS), "danger")
+        return redirect(url_for("tasks.mine" if mine else "tasks.index"))
+    index = scope.unit_index()
+    statuses = labels.translated().TASK_STATUSES
+    header = [
+        _("Household"),
+        _("Head of household"),
+        _("Village"),
+        _("Type"),
+        _("Title"),
+        _("Organisation"),
+        _("Officer"),
+        _("Start"),
+        _("Due date"),
+        _("Status"),
+        _("Overdue"),
+        _("Done on"),
+        _("Amount (đồng)"),
+        _("Fund source"),
+        _("Employer"),
+    ]
+    body = []
+    for (
+        code,
+        head,
+        unit_id,
+        kind,
+        title,
+        organisation,
+        officer,
+        start,
+        due,
+        status,
+        done_on,
+        *outcome,
+    ) in rows:
+        overdue = status in tasks.OPEN_STATUSES and due < today
+        body.append(
+            (
+                code,
+                head,
+                index.units[unit_id].name,
+                kind,
+                title,
+                organisation,
+                officer,
+                start,
+                due,
+                statuses.get(status, status),
+                _("yes") if overdue else "",
+                done_on,
+                *outcome,
+            )
+        )
+    return downloads.download("my-tasks" if mine else "tasks", _("Support tasks"), header, body, fmt)
 
 
 @bp.route("/mine")
