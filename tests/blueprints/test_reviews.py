@@ -1,6 +1,9 @@
 """The movements page: counts by kind, by commune, ethnicity and cause, the households of a kind,
 and the preliminary → official changes of the later year; within the scope."""
 
+import csv
+from io import StringIO
+
 from app.extensions import db
 from app.models import ReviewRecord
 from tests.blueprints.helpers import parse
@@ -61,3 +64,17 @@ def test_the_page_keeps_to_the_scope_and_needs_two_reviews(world, histories, log
     db.session.commit()
     doc = parse(login_as(world.users.manager).get("/reviews/movements"))
     assert "Cần kết quả rà soát chính thức của hai năm để so sánh." in doc.markup
+
+
+def test_the_households_of_a_movement_export_as_csv(world, histories, login_as):  # noqa: F811
+    client = login_as(world.users.manager)
+    response = client.get("/reviews/movements/export?format=csv&from=2019&to=2020&kind=fallen_back")
+    assert response.status_code == 200
+    assert 'filename="movements-2019-2020-' in response.headers["Content-Disposition"]
+    rows = list(csv.reader(StringIO(response.get_data().decode("utf-8-sig"))))
+    assert rows[0] == ["Mã hộ", "Chủ hộ", "Xã", "Dân tộc", "Nguyên nhân", "Biến động"]
+    assert [row[1:3] + row[5:] for row in rows[1:]] == [["Lý Thị Hoa", "Xã Cẩm Giàng Thử", "Tái nghèo"]]
+    everyone = (
+        client.get("/reviews/movements/export?format=csv&from=2019&to=2020").get_data().decode("utf-8-sig")
+    )
+    assert len(list(csv.reader(StringIO(everyone)))) == 1 + 9

@@ -1,10 +1,12 @@
 """The movements page: ``?unit=<code>&from=<year>&to=<year>&kind=<kind>&page=<n>``, within the scope."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from app import downloads, labels
 from app.extensions import db
 from app.models.catalogues import PovertyCause
 from app.permissions import READERS, require_role
@@ -65,3 +67,25 @@ def movements():
         changes=sorted(movement_service.preliminary_changes(current_user, unit, last).items()),
         **context,
     )
+
+
+@bp.route("/movements/export")
+@require_role(*READERS)
+def movements_export():
+    """The households of the movements page (of one kind, with ``kind=``) as XLSX or CSV."""
+    fmt = downloads.requested_format()
+    years = stats.official_years(current_user)
+    first, last = _years(years)
+    unit = scope.unit_in_scope_or_404(current_user, request.args.get("unit"), last)
+    if first is None or last is None:
+        abort(404)
+    kind = request.args.get("kind")
+    found = movement_service.movements(current_user, unit, first, last)
+    names = labels.translated().TRANSITIONS
+    header = [_("Code"), _("Head of household"), _("Commune"), _("Ethnicity"), _("Causes"), _("Movement")]
+    rows = [
+        (m.code, m.head_name, m.commune, m.ethnicity, ", ".join(m.causes), names[m.kind])
+        for m in movement_service.households(found, _cause_names())
+        if kind not in movement_service.KINDS or m.kind == kind
+    ]
+    return downloads.download(f"movements-{first}-{last}", _("Movements"), header, rows, fmt)
