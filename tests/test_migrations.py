@@ -78,18 +78,19 @@ def _figures_version(name: str = "figures") -> int:
 
 def test_the_figures_version_triggers_fire_on_every_write_the_dashboard_counts(world):
     """Migration 0014: each table the dashboard's figures come from raises data_versions['figures']
-    on a plain SQL write; a table it does not count (notifications) leaves it."""
+    on a plain SQL write; a report's lease, a user's language and a table it does not count
+    (notifications) leave it."""
     tables = (
+        "admin_units",
         "households",
+        "poverty_causes",
         "members",
         "assignments",
         "review_records",
         "support_tasks",
         "task_types",
         "targets",
-        "report_instances",
         "report_definitions",
-        "users",
     )
     household, organisation = world.households.duc, world.organisations.a
     make_assignment(household, organisation)  # a row in each table: SQLite's triggers are per row
@@ -99,6 +100,15 @@ def test_the_figures_version_triggers_fire_on_every_write_the_dashboard_counts(w
     db.session.commit()
     statements = [(f"UPDATE {table} SET id = id", True) for table in tables]
     statements += [
+        ("UPDATE report_instances SET status = status", True),
+        ("UPDATE report_instances SET lease_owner = 'x', lease_until = NULL", False),  # every step
+        ("UPDATE users SET active = active", True),
+        ("UPDATE users SET locale = 'en'", False),
+        (
+            "INSERT INTO household_causes (household_id, cause_id) "
+            f"SELECT {household.id}, min(id) FROM poverty_causes",
+            True,
+        ),
         ("DELETE FROM review_deprivations WHERE review_id = -1", True),  # a statement, even of no row,
         ("UPDATE notifications SET id = id", False),
     ]

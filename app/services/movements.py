@@ -33,6 +33,8 @@ KINDS = {
     "fallen_back": (None, POOR),
     "newly_near_poor": (None, NEAR_POOR),
 }
+#: households read per statement (an IN list stays well under SQLite's variable limit)
+CHUNK = 5000
 _BY_PAIR = {pair: kind for kind, pair in KINDS.items() if kind != "fallen_back"}
 
 
@@ -47,6 +49,8 @@ class Movements:
     last: int
     #: household id → its kind
     kinds: dict[int, str] = field(default_factory=dict)
+    #: household id → the unit it was reviewed in (in ``last``, else in ``first``)
+    units: dict[int, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """How many households of each kind (every kind, 0 included), in ``KINDS`` order."""
@@ -54,51 +58,57 @@ class Movements:
         return {kind: found[kind] for kind in KINDS}
 
 
-def _results(who, unit: scope.Unit, year: int) -> dict[int, str]:
-    """Household → its official result of ``year``, poor or near-poor, recorded in the unit (as it
-    was that year) within the scope."""
+def _results(who, unit: scope.Unit, year: int) -> dict[int, tuple[str, int]]:
+    """Household → (its official result of ``year``, poor or near-poor; the unit it was reviewed
+    in), for the records in the unit (as it was that year) within the scope."""
     unit_ids = scope.unit_index().units_for_year(unit.id, year) & scope.scope_unit_ids(who)
     rows = db.session.execute(
-        select(ReviewRecord.household_id, ReviewRecord.result).where(
+        select(ReviewRecord.household_id, ReviewRecord.result, ReviewRecord.unit_id).where(
             ReviewRecord.year == year,
             ReviewRecord.kind == ReviewKind.OFFICIAL,
             ReviewRecord.result.in_((POOR, NEAR_POOR)),
             scope.scope_clause(ReviewRecord, who, unit_ids),
         )
     )
-    return dict(rows.all())
+    return {household: (result, unit_id) for household, result, unit_id in rows}
 
 
-def movements(who, unit: scope.Unit, first: int, last: int) -> Movements:
-    """The movement of each household poor or near-poor in ``first`` or ``last`` (``first`` <
-    ``last``) in ``unit``, read within ``who``'s scope."""
-    if first >= last:
-        raise MovementError("from must be an earlier year than to")
-    before, after = _results(who, unit, first), _results(who, unit, last)
-    entering = [h for h, result in after.items() if result == POOR and h not in before]
-    poor_earlier = set()
-    if entering:  # were they poor in an official review before ``last`` (anywhere)?
-        poor_earlier = set(
+def _poor_before(households: list[int], last: int) -> set[int]:
+    """Those of ``households`` poor in some official review before ``last``, wherever it was."""
+    found = set()
+    for start in range(0, len(households), CHUNK):
+        found.update(
             db.session.scalars(
                 select(ReviewRecord.household_id)
                 .where(
-                    and_(
-                        ReviewRecord.household_id.in_(entering),
-                        ReviewRecord.kind == ReviewKind.OFFICIAL,
-                        ReviewRecord.result == POOR,
-                        ReviewRecord.year < last,
-                    )
+                    ReviewRecord.household_id.in_(households[start : start + CHUNK]),
+                    ReviewRecord.kind == ReviewKind.OFFICIAL,
+                    ReviewRecord.result == POOR,
+                    ReviewRecord.year < last,
                 )
                 .distinct()
             )
         )
+    return found
+
+
+def movements(who, unit: scope.Unit, first: int, last: int) -> Movements:
+    """The movement of each household poor or near-poor in ``first`` or ``last`` (``first`` <
+    ``last``) in ``unit``, read within ``who``'s scope. A household reviewed poor elsewhere in
+    ``first`` that is poor here in ``last`` counts as fallen back (it was poor before)."""
+    if first >= last:
+        raise MovementError("from must be an earlier year than to")
+    before, after = _results(who, unit, first), _results(who, unit, last)
+    entering = sorted(h for h, (result, _unit) in after.items() if result == POOR and h not in before)
+    poor_earlier = _poor_before(entering, last) if entering else set()
     found = Movements(unit, first, last)
     for household in before.keys() | after.keys():
-        pair = (before.get(household), after.get(household))
+        pair = (before.get(household, (None,))[0], after.get(household, (None,))[0])
         kind = _BY_PAIR[pair]
         if kind == "newly_poor" and household in poor_earlier:
             kind = "fallen_back"
         found.kinds[household] = kind
+        found.units[household] = (after.get(household) or before[household])[1]
     return found
 
 
@@ -116,16 +126,17 @@ class Moved:
     commune: str
     causes: tuple[str, ...]
     kind: str
+    #: whether it lives in the reader's scope now (its page can be opened)
+    linkable: bool = True
 
 
-#: households read per statement (an IN list stays well under SQLite's variable limit)
-CHUNK = 5000
-
-
-def households(found: Movements, cause_names: dict[int, str]) -> list[Moved]:
-    """The households of ``found`` with what the breakdowns need, by commune then code; ``cause_names``:
-    cause id → its name in the reader's language."""
+def households(found: Movements, cause_names: dict[int, str], who=None) -> list[Moved]:
+    """The households of ``found`` with what the breakdowns need, by commune then code; the commune
+    is that of the review (a household that moved since counts where it was reviewed);
+    ``cause_names``: cause id → its name in the reader's language; ``who``: the reader (whether a
+    household's page is in their scope now)."""
     index = scope.unit_index()
+    allowed = scope.scope_unit_ids(who) if who is not None else None
     ids = sorted(found.kinds)
     rows, causes = [], {}
     for start in range(0, len(ids), CHUNK):
@@ -153,9 +164,10 @@ def households(found: Movements, cause_names: dict[int, str]) -> list[Moved]:
             code,
             name,
             ethnicity,
-            commune_of(unit_id),
+            commune_of(found.units[hid]),
             tuple(sorted(causes.get(hid, ()))),
             found.kinds[hid],
+            allowed is None or unit_id in allowed,
         )
         for hid, code, name, ethnicity, unit_id in rows
     ]

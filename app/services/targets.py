@@ -115,7 +115,8 @@ def status_of(target: Decimal | None, actual: Decimal | None, projected: Decimal
 
 def progress(who, unit: scope.Unit, year: int, on: date | None = None) -> list[Progress]:
     """Each indicator of ``unit`` (within ``who``'s scope) against its target for ``year``, as
-    known on ``on`` (default today; a past year is taken at its end)."""
+    known on ``on`` (default today; a past year is taken at its end — but the health cards are
+    those of today's members: the registry keeps no history of cards)."""
     on = min(on or clock.today(), date(year, 12, 31))
     gone = share_of_year(year, on)
     set_for = indicators.targets(unit.id, year)
@@ -161,13 +162,18 @@ def custom_specs(keys) -> list[IndicatorSpec]:
     return [indicators.task_indicator(code, name) for code, name in names.items()]
 
 
-def spec_of(key: str) -> IndicatorSpec | None:
-    """The indicator a target key names: one of the article's, or a custom count of an active task type."""
+def spec_of(key: str, *, new: bool = False) -> IndicatorSpec | None:
+    """The indicator a target key names: one of the article's, or a custom count of a task type
+    (``new``: one being added, whose type must be active; a target already set keeps counting a
+    type since retired, and can be changed or cleared)."""
     if key in indicators.BY_KEY:
         return indicators.BY_KEY[key]
+    if not key.startswith(indicators.TASKS_PREFIX):
+        return None
     code = key.removeprefix(indicators.TASKS_PREFIX)
-    names = task_types() if key.startswith(indicators.TASKS_PREFIX) else {}
-    return indicators.task_indicator(code, names[code]) if code in names else None
+    kinds = select(TaskType.name_vi).where(TaskType.code == code)
+    name = db.session.scalar(kinds.where(TaskType.active) if new else kinds)
+    return indicators.task_indicator(code, name) if name is not None else None
 
 
 def plan_years(unit_id: int, *also: int) -> list[int]:
@@ -199,7 +205,7 @@ def parse_value(text: str | None, measure: str) -> Decimal | None:
         return None
     if measure == "count":
         digits = text.replace(get_group_symbol(get_locale()), "")  # "1.000" (vi), "1,000" (en)
-        if not digits.isdigit():
+        if not (digits.isascii() and digits.isdigit()):  # not "²", "٣" or "-3"
             raise TargetError(_("Give a whole number, such as 550."))
         value = Decimal(digits)
     else:
@@ -209,6 +215,8 @@ def parse_value(text: str | None, measure: str) -> Decimal | None:
             value = Decimal(text.replace(",", "."))
         except InvalidOperation:
             raise TargetError(_("Give a number, such as 2,3.")) from None
+        if not value.is_finite():  # "Infinity", "NaN"
+            raise TargetError(_("Give a number, such as 2,3."))
         if value != value.quantize(Decimal("0.01")):
             raise TargetError(_("Give at most two decimal places."))
     low, high = LIMITS[measure]

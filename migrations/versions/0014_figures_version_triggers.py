@@ -5,9 +5,10 @@ Revises: 86ebac32e8a0
 Create Date: 2026-11-29 21:40:00
 
 Every insert, update or delete on the tables the dashboard's figures are counted from raises
-data_versions['figures'] (app.models.versions): households, their members, assignments and review
-records with their deprivations, support tasks and their types, targets, report instances and
-definitions, and users (who follows a household). The figures each process keeps
+data_versions['figures'] (app.models.versions): units, households with their causes, members,
+assignments and review records with their deprivations, support tasks and their types, targets,
+report instances and definitions, and users (who follows a household); for report instances and
+users, only an update of a column the dashboard reads (COUNTED_COLUMNS). The figures each process keeps
 (app/services/overview.py) are current while the counter has not moved. data_versions['reviews']
 moves only with the review records and their deprivations: the headline figures, counted from
 them alone, outlive the many changes to tasks. PostgreSQL: one
@@ -15,6 +16,11 @@ statement-level trigger per table (TRUNCATE included); SQLite: row-level trigger
 on SQLite, batch_alter_table on one of these tables recreates it and drops its triggers; re-create
 them afterwards (create_triggers below). On PostgreSQL every counter's function (those of 0006
 and 0011 too) raises its counter once per transaction (once_per_transaction below).
+Lock order: a raise holds the counter's row until commit, so two transactions raising two
+counters in opposite orders could deadlock. Every table that raises another counter (registry:
+households and causes; units: admin_units; reviews: review records) also raises 'figures', whose
+trigger fires first (triggers fire in name order: "figures" sorts before "registry", "reviews"
+and "units"): a writer takes 'figures' before any other, and writers queue there.
 tests/test_migrations.py checks that they fire.
 """
 from alembic import op
@@ -26,7 +32,10 @@ branch_labels = None
 depends_on = None
 
 TABLES = (
+    'admin_units',
     'households',
+    'household_causes',
+    'poverty_causes',
     'members',
     'assignments',
     'review_records',
@@ -40,6 +49,14 @@ TABLES = (
 )
 #: counter → the tables whose writes raise it
 COUNTERS = {'figures': TABLES, 'reviews': ('review_records', 'review_deprivations')}
+#: tables whose other columns the dashboard does not read: only these raise the counter on an
+#: update (a report's lease, renewed at every step of its generation, or a user's language)
+COUNTED_COLUMNS = {
+    'report_instances': (
+        'status', 'deadline', 'first_submitted_at', 'period', 'period_start', 'unit_id', 'definition_id',
+    ),
+    'users': ('active', 'scope_unit_id'),
+}
 EVENTS = ('INSERT', 'UPDATE', 'DELETE')
 
 
@@ -68,16 +85,18 @@ def create_function(counter, body):
 
 
 def create_triggers(counter, table):
+    columns = COUNTED_COLUMNS.get(table) if counter == 'figures' else None
+    update = f"UPDATE OF {', '.join(columns)}" if columns else 'UPDATE'
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(
-            f'CREATE TRIGGER trg_{table}_{counter}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
+            f'CREATE TRIGGER trg_{table}_{counter}_version AFTER INSERT OR {update} OR DELETE OR TRUNCATE '
             f'ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_{counter}_version()'
         )
     else:
         for event in EVENTS:
             op.execute(
-                f'CREATE TRIGGER trg_{table}_{counter}_{event.lower()} AFTER {event} ON {table} '
-                f'BEGIN {bump(counter)}; END'
+                f'CREATE TRIGGER trg_{table}_{counter}_{event.lower()} '
+                f'AFTER {update if event == "UPDATE" else event} ON {table} BEGIN {bump(counter)}; END'
             )
 
 

@@ -78,3 +78,18 @@ def test_the_households_of_a_movement_export_as_csv(world, histories, login_as):
         client.get("/reviews/movements/export?format=csv&from=2019&to=2020").get_data().decode("utf-8-sig")
     )
     assert len(list(csv.reader(StringIO(everyone)))) == 1 + 9
+
+
+def test_a_household_that_moved_away_counts_where_it_was_reviewed(world, histories, login_as):  # noqa: F811
+    """Đức, reviewed poor in commune A in 2019, now lives in commune B: commune A's officer sees
+    him under commune A (escaped poverty there), without a link to a page outside their scope."""
+    world.households.duc.unit_id = world.village_b1.id
+    db.session.commit()
+    doc = parse(
+        login_as(world.users.staff_a).get("/reviews/movements?from=2019&to=2020&kind=escaped_poverty")
+    )
+    row = doc.find_all("section", id="moved")[0].find_all("tbody")[0].find_all("tr")[0]
+    cells = row.find_all("td")
+    assert (cells[0].text, cells[2].text) == ("A-0001", "Xã Cẩm Giàng Thử")
+    assert not cells[0].find_all("a")
+    assert "Xã Quang Thuận Thử" not in doc.find_all("section", aria_labelledby="communes-title")[0].text

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditLog, Target
 from tests.blueprints.helpers import parse
-from tests.factories import make_task
+from tests.factories import make_task, task_type
 
 FORM = {f"target-{key}": "" for key in ("poverty_rate_reduction", "new_jobs", "hygienic_water")}
 
@@ -187,4 +187,32 @@ def test_a_custom_target_needs_a_known_kind_and_a_number(world, login_as):
         response = client.post_form("/targets/?unit=999&year=2020", FORM | form)
         assert response.status_code == 422
         assert message in response.get_data(as_text=True).replace("&#39;", "'")
+    assert targets_of(world.district) == {}
+
+
+def test_a_custom_target_of_a_retired_kind_of_support_can_still_be_changed_or_cleared(world, login_as):
+    db.session.add(Target(year=2020, unit_id=world.district.id, indicator="tasks:HOUSING", value=Decimal(6)))
+    task_type("HOUSING").active = False
+    db.session.commit()
+    client = login_as(in_english(world.users.manager))
+    page = client.get("/targets/?unit=999&year=2020").get_data(as_text=True)
+    assert 'name="target-tasks:HOUSING"' in page and '<option value="HOUSING"' not in page  # no new one
+    response = client.post_form("/targets/?unit=999&year=2020", FORM | {"target-tasks:HOUSING": "8"})
+    assert response.status_code == 303 and targets_of(world.district) == {"tasks:HOUSING": Decimal(8)}
+    client.post_form("/targets/?unit=999&year=2020", FORM | {"target-tasks:HOUSING": ""})
+    assert targets_of(world.district) == {}
+    refused = client.post_form(
+        "/targets/?unit=999&year=2020", FORM | {"new-type": "HOUSING", "new-value": "3"}
+    )
+    assert refused.status_code == 422 and targets_of(world.district) == {}
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"), [("hygienic_water", "Infinity"), ("hygienic_water", "NaN"), ("new_jobs", "²")]
+)
+def test_values_that_are_not_plain_numbers_are_refused_not_a_server_error(world, login_as, field, typed):
+    response = login_as(world.users.manager).post_form(
+        "/targets/?unit=999&year=2020", FORM | {f"target-{field}": typed}
+    )
+    assert response.status_code == 422
     assert targets_of(world.district) == {}

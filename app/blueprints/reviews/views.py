@@ -50,7 +50,7 @@ def movements():
     if first is None or last is None:
         return render_template("reviews/movements.html", found=None, **context)
     found = movement_service.movements(current_user, unit, first, last)
-    moved = movement_service.households(found, _cause_names())
+    moved = movement_service.households(found, _cause_names(), current_user)
     listed = [m for m in moved if kind is None or m.kind == kind]
     page_number = max(1, request.args.get("page", 1, type=int))
     page = Page(total=len(listed), page=page_number, per_page=PER_PAGE)

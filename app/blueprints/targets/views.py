@@ -40,7 +40,7 @@ def _page(unit: scope.Unit, year: int, typed: dict | None = None, errors: dict |
         "targets/index.html",
         unit=unit,
         year=year,
-        years=target_service.plan_years(unit.id, today.year, today.year + 1),
+        years=target_service.plan_years(unit.id, year, today.year, today.year + 1),
         as_of=min(today, date(year, 12, 31)),
         progress=target_service.progress(current_user, unit, year, today),
         communes=[c for c in communes if c.id in allowed],
@@ -79,8 +79,9 @@ def save():
     if new_type:  # a custom target for a kind of support
         typed[indicators.TASKS_PREFIX + new_type] = request.form.get("new-value", "")
     values, errors = {}, {}
+    added = indicators.TASKS_PREFIX + new_type if new_type else None
     for key, text in typed.items():
-        spec = target_service.spec_of(key)
+        spec = target_service.spec_of(key, new=key == added)
         if spec is None:
             errors[key] = _("Choose a kind of support from the list.")
             continue
@@ -92,7 +93,6 @@ def save():
         errors[indicators.TASKS_PREFIX + new_type] = _("Give the number of tasks to complete.")
     if errors:
         flash(_("Nothing was saved: please correct the targets marked in red."), "danger")
-        added = indicators.TASKS_PREFIX + new_type
         new = (new_type, typed.get(added, ""), errors.get(added)) if new_type else None
         return _page(unit, year, typed, errors, new), 422
     changes = target_service.save(current_user, unit, year, values, ip=request.remote_addr)
@@ -137,7 +137,7 @@ def split():
     if spec is None:
         abort(400)
     communes, splits = target_service.splits(unit, year)
-    own = next(s.own for s in splits if s.spec.key == spec.key)
+    own = next((s.own for s in splits if s.spec.key == spec.key), None)
     if own is None or not communes:
         flash(
             _("Set the target of %(unit)s first; then it can be split.", unit=unit.name),
