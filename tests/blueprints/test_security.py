@@ -91,7 +91,16 @@ def test_personal_data_is_never_cached(world, login_as, url):
 
 
 #: GET routes that answer with a file, JSON or a redirect, not a page (tested where they are defined)
-FILE_ENDPOINTS = ("static", "main.healthz", "tasks.evidence_file", "notifications.open_", "reports.download")
+FILE_ENDPOINTS = (
+    "static",
+    "main.healthz",
+    "tasks.evidence_file",
+    "notifications.open_",
+    "reports.download",
+    "households.export",  # XLSX and CSV
+    "tasks.export",
+    "reviews.movements_export",
+)
 
 
 def _html_get_cases():
