@@ -29,6 +29,15 @@ class IndicatorSpec:
     accrues: bool = False
     #: what a count counts: "people" or "tasks"
     counts: str = "people"
+    #: the name and definition for an English reader (reports and the API keep the Vietnamese)
+    name_en: str = ""
+    definition_en: str = ""
+
+    def label(self, locale: str) -> str:
+        return self.name_en if locale == "en" and self.name_en else self.name
+
+    def meaning(self, locale: str) -> str:
+        return self.definition_en if locale == "en" and self.definition_en else self.definition
 
 
 INDICATORS = [
@@ -37,12 +46,21 @@ INDICATORS = [
         "Giảm tỷ lệ hộ nghèo",
         "points",
         "Tỷ lệ hộ nghèo năm trước trừ tỷ lệ năm nay, theo kết quả rà soát chính thức (điểm %).",
+        name_en="Poverty rate reduction",
+        definition_en=(
+            "Last year's poverty rate minus this year's, by the official review results (percentage points)."
+        ),
     ),
     IndicatorSpec(
         "near_poor_rate_reduction",
         "Giảm tỷ lệ hộ cận nghèo",
         "points",
         "Tỷ lệ hộ cận nghèo năm trước trừ tỷ lệ năm nay, theo kết quả rà soát chính thức (điểm %).",
+        name_en="Near-poor rate reduction",
+        definition_en=(
+            "Last year's near-poor rate minus this year's, by the official review "
+            "results (percentage points)."
+        ),
     ),
     IndicatorSpec(
         "new_jobs",
@@ -50,18 +68,26 @@ INDICATORS = [
         "count",
         "Nhiệm vụ giới thiệu việc làm đã hoàn thành trong năm có ghi nơi làm việc.",
         accrues=True,
+        name_en="Workers with a new job",
+        definition_en="Job-placement tasks done in the year with the employer recorded.",
     ),
     IndicatorSpec(
         "health_insurance",
         "Người nghèo được cấp thẻ BHYT",
         "percent",
         "Thành viên hộ nghèo có số thẻ bảo hiểm y tế / tổng số thành viên hộ nghèo.",
+        name_en="Poor people with a health-insurance card",
+        definition_en=(
+            "Members of poor households with a health-insurance card number / all members of poor households."
+        ),
     ),
     IndicatorSpec(
         "hygienic_water",
         "Hộ nghèo có nước sinh hoạt hợp vệ sinh",
         "percent",
         "Hộ nghèo không thiếu hụt chỉ số nguồn nước sinh hoạt / tổng số hộ nghèo (rà soát gần nhất).",
+        name_en="Poor households with hygienic domestic water",
+        definition_en="Poor households not deprived on domestic water / all poor households (latest review).",
     ),
     IndicatorSpec(
         "tuition_exemption",
@@ -69,18 +95,24 @@ INDICATORS = [
         "percent",
         "Nhiệm vụ miễn, giảm học phí đã hoàn thành / nhiệm vụ miễn, giảm học phí (trừ đã huỷ).",
         accrues=True,
+        name_en="Pupils of poor and near-poor households with tuition exemption",
+        definition_en="Tuition exemption tasks done / all tuition exemption tasks (cancelled ones left out).",
     ),
     IndicatorSpec(
         "telecom",
         "Hộ nghèo sử dụng dịch vụ viễn thông",
         "percent",
         "Hộ nghèo không thiếu hụt chỉ số sử dụng dịch vụ viễn thông / tổng số hộ nghèo.",
+        name_en="Poor households using telecom services",
+        definition_en="Poor households not deprived on telecom use / all poor households.",
     ),
     IndicatorSpec(
         "information",
         "Hộ nghèo được tiếp cận thông tin",
         "percent",
         "Hộ nghèo không thiếu hụt chỉ số tài sản, phương tiện tiếp cận thông tin / tổng số hộ nghèo.",
+        name_en="Poor households with access to information",
+        definition_en="Poor households not deprived on information assets and access / all poor households.",
     ),
 ]
 BY_KEY = {spec.key: spec for spec in INDICATORS}
@@ -97,7 +129,7 @@ DEPRIVED_CODES = sorted({code for codes in DEPRIVATIONS.values() for code in cod
 TASKS_PREFIX = "tasks:"
 
 
-def task_indicator(code: str, name: str) -> IndicatorSpec:
+def task_indicator(code: str, name: str, name_en: str = "") -> IndicatorSpec:
     """A custom count: the tasks of one type done in the year (a target set for a kind of support)."""
     return IndicatorSpec(
         f"{TASKS_PREFIX}{code}",
@@ -106,6 +138,8 @@ def task_indicator(code: str, name: str) -> IndicatorSpec:
         f"Nhiệm vụ “{name}” đã hoàn thành trong năm (không tính nhiệm vụ đã huỷ).",
         accrues=True,
         counts="tasks",
+        name_en=name_en,
+        definition_en=f"“{name_en}” tasks done in the year (cancelled ones left out)." if name_en else "",
     )
 
 

@@ -140,11 +140,12 @@ def progress(who, unit: scope.Unit, year: int, on: date | None = None) -> list[P
     return rows
 
 
-def task_types() -> dict[str, str]:
-    """The active task types a custom target may count, code → name."""
+def task_types(locale: str = "vi") -> dict[str, str]:
+    """The active task types a custom target may count, code → name (in ``locale``)."""
+    name = TaskType.name_en if locale == "en" else TaskType.name_vi
     return dict(
         db.session.execute(
-            select(TaskType.code, TaskType.name_vi).where(TaskType.active).order_by(TaskType.sort_order)
+            select(TaskType.code, name).where(TaskType.active).order_by(TaskType.sort_order)
         ).all()
     )
 
@@ -156,10 +157,13 @@ def custom_specs(keys) -> list[IndicatorSpec]:
     if not codes:
         return []
     known = db.session.execute(
-        select(TaskType.code, TaskType.name_vi).where(TaskType.code.in_(codes)).order_by(TaskType.sort_order)
+        select(TaskType.code, TaskType.name_vi, TaskType.name_en)
+        .where(TaskType.code.in_(codes))
+        .order_by(TaskType.sort_order)
     ).all()
-    names = dict(known) | {code: code for code in sorted(codes - {code for code, _name in known})}
-    return [indicators.task_indicator(code, name) for code, name in names.items()]
+    names = {code: (vi, en) for code, vi, en in known}
+    names |= {code: (code, "") for code in sorted(codes - set(names))}
+    return [indicators.task_indicator(code, vi, en) for code, (vi, en) in names.items()]
 
 
 def spec_of(key: str, *, new: bool = False) -> IndicatorSpec | None:
@@ -171,9 +175,9 @@ def spec_of(key: str, *, new: bool = False) -> IndicatorSpec | None:
     if not key.startswith(indicators.TASKS_PREFIX):
         return None
     code = key.removeprefix(indicators.TASKS_PREFIX)
-    kinds = select(TaskType.name_vi).where(TaskType.code == code)
-    name = db.session.scalar(kinds.where(TaskType.active) if new else kinds)
-    return indicators.task_indicator(code, name) if name is not None else None
+    kinds = select(TaskType.name_vi, TaskType.name_en).where(TaskType.code == code)
+    found = db.session.execute(kinds.where(TaskType.active) if new else kinds).first()
+    return indicators.task_indicator(code, *found) if found is not None else None
 
 
 def plan_years(unit_id: int, *also: int) -> list[int]:

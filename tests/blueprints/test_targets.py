@@ -216,3 +216,17 @@ def test_values_that_are_not_plain_numbers_are_refused_not_a_server_error(world,
     )
     assert response.status_code == 422
     assert targets_of(world.district) == {}
+
+
+def test_indicators_are_named_in_the_readers_language(world, login_as):
+    db.session.add(Target(year=2020, unit_id=world.district.id, indicator="new_jobs", value=Decimal(5)))
+    db.session.add(Target(year=2020, unit_id=world.district.id, indicator="tasks:HOUSING", value=Decimal(2)))
+    db.session.commit()
+    vietnamese = login_as(world.users.manager).get("/targets/?year=2020").get_data(as_text=True)
+    assert "Lao động có việc làm mới" in vietnamese and "Hỗ trợ nhà ở" in vietnamese
+    english = login_as(in_english(world.users.manager))
+    for page in (english.get("/targets/?year=2020"), english.get("/")):
+        html = page.get_data(as_text=True).replace("&#39;", "'")
+        assert "Workers with a new job" in html and "Housing support" in html
+        assert "Job-placement tasks done in the year with the employer recorded." in html
+        assert "Lao động có việc làm mới" not in html

@@ -4,7 +4,7 @@ managers and admins set the targets; a unit's target is split across its commune
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -46,7 +46,7 @@ def _page(unit: scope.Unit, year: int, typed: dict | None = None, errors: dict |
         communes=[c for c in communes if c.id in allowed],
         splits=splits,
         can_set=current_user.role in SETTERS,
-        task_types=target_service.task_types(),
+        task_types=target_service.task_types(str(get_locale())),
         typed=typed or {},
         errors=errors or {},
         field_prefix=FIELD_PREFIX,
@@ -116,7 +116,7 @@ def _flash_unbalanced(unit: scope.Unit, year: int) -> None:
                 _(
                     "The communes' targets for “%(indicator)s” add up to %(total)s, "
                     "but %(unit)s's target is %(own)s.",
-                    indicator=split.spec.name,
+                    indicator=split.spec.label(str(get_locale())),
                     total=format_decimal(split.total),
                     unit=above.name,
                     own=format_decimal(split.own),
@@ -153,8 +153,6 @@ def split():
     for commune, part in zip(communes, parts, strict=True):
         target_service.save(current_user, commune, year, {spec.key: part}, ip=request.remote_addr)
     db.session.commit()
-    flash(
-        _("“%(indicator)s” split across %(n)s communes.", indicator=spec.name, n=len(communes)),
-        "success",
-    )
+    name = spec.label(str(get_locale()))
+    flash(_("“%(indicator)s” split across %(n)s communes.", indicator=name, n=len(communes)), "success")
     return redirect(url_for("targets.index", unit=unit.code, year=year) + "#communes", 303)
