@@ -16,11 +16,12 @@ from io import BytesIO, StringIO
 
 from xlsxwriter import Workbook
 
+from app.services.report_document import sheet_name
+
 #: what makes a spreadsheet read a text as a formula
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: the most rows one export writes (a province's registry fits)
 MAX_ROWS = 200_000
-SHEET_NAME_MAX = 31
 
 
 def neutralised(value):
@@ -54,7 +55,7 @@ def to_xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence]) -> byte
     with Workbook(
         buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     ) as book:
-        sheet = book.add_worksheet(_sheet_name(title))
+        sheet = book.add_worksheet(sheet_name(title, set()))
         bold = book.add_format({"bold": True, "bg_color": "#e8eef3", "border": 1, "text_wrap": True})
         day = book.add_format({"num_format": "dd/mm/yyyy"})
         widths = [len(h) for h in header]
@@ -86,8 +87,3 @@ def to_xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence]) -> byte
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(count, 1), max(len(header) - 1, 0))
     return buffer.getvalue()
-
-
-def _sheet_name(title: str) -> str:
-    cleaned = "".join("-" if c in "[]:*?/\\" else c for c in title).strip("'")
-    return (cleaned or "Sheet1")[:SHEET_NAME_MAX]

@@ -399,8 +399,8 @@ def update_member(user: User, member: Member, data: dict, *, ip: str | None = No
 
 def export_rows(user: User, flt: HouseholdFilter, limit: int) -> list[Row]:
     """Every household in scope matching ``flt``, in the list's order, at most ``limit`` + 1 (so a
-    caller can refuse more): code, head's name, head's citizen ID, ethnicity, village id, address,
-    area, status, criterion, status year and the number of members."""
+    caller can refuse more): the list's columns but the id (``LIST_COLUMNS``), then the head's
+    citizen ID and the number of members."""
     head_id = (
         select(Member.citizen_id)
         .where(Member.household_id == Household.id, Member.relation == Relation.HEAD)
@@ -409,19 +409,7 @@ def export_rows(user: User, flt: HouseholdFilter, limit: int) -> list[Row]:
     )
     members = select(func.count()).where(Member.household_id == Household.id).scalar_subquery()
     stmt = (
-        select(
-            Household.code,
-            Household.head_name,
-            head_id,
-            Household.ethnicity,
-            Household.unit_id,
-            Household.address,
-            Household.area,
-            Household.status,
-            Household.status_criterion,
-            Household.status_year,
-            members,
-        )
+        select(*LIST_COLUMNS[1:], head_id, members)
         .where(*_conditions(user, flt))
         .order_by(*_order(flt))
         .limit(limit + 1)

@@ -153,18 +153,13 @@ def households(found: Movements, cause_names: dict[int, str], who=None) -> list[
         ):
             causes.setdefault(household_id, []).append(cause_names.get(cause_id, str(cause_id)))
 
-    def commune_of(unit_id: int) -> str:
-        chain = [*index.ancestors(unit_id), index.units[unit_id]]
-        commune = next((u for u in reversed(chain) if u.is_commune_level), None)
-        return (commune or index.units[unit_id]).name
-
     moved = [
         Moved(
             hid,
             code,
             name,
             ethnicity,
-            commune_of(found.units[hid]),
+            (index.commune_of(found.units[hid]) or index.units[found.units[hid]]).name,
             tuple(sorted(causes.get(hid, ()))),
             found.kinds[hid],
             allowed is None or unit_id in allowed,

@@ -417,11 +417,7 @@ def review_section(subject: Subject, kind: str) -> list[dict]:
     kinds = list(TRANSITIONS_VI)
     by_commune: dict[str, Counter] = {}
     for unit_id, transition, count in results:
-        commune = next(
-            (u for u in [index.units[unit_id], *reversed(index.ancestors(unit_id))] if u.is_commune_level),
-            None,
-        )
-        name = commune.name if commune else index.units[unit_id].name
+        name = (index.commune_of(unit_id) or index.units[unit_id]).name
         by_commune.setdefault(name, Counter())[transition] += count
     label = "sơ bộ" if kind == ReviewKind.PRELIMINARY else "chính thức"
     if not by_commune:

@@ -135,6 +135,15 @@ class UnitIndex:
                     return valid[0]
         return max(candidates, key=lambda u: u.valid_from or date.min)
 
+    def commune_of(self, unit_id: int) -> Unit | None:
+        """The commune-level unit a unit lies in (the unit itself, or its nearest such ancestor)."""
+        unit = self.units[unit_id]
+        return (
+            unit
+            if unit.is_commune_level
+            else next((u for u in reversed(self.ancestors(unit_id)) if u.is_commune_level), None)
+        )
+
     def ancestors(self, unit_id: int) -> list[Unit]:
         chain = []
         unit = self.units.get(unit_id)

@@ -156,11 +156,6 @@ def export():
     full_ids = current_user.role in EDITORS
     tables = labels.translated()
 
-    def commune_of(unit_id: int) -> str:
-        village = index.units[unit_id]
-        parent = index.units.get(village.parent_id) if village.parent_id else None
-        return parent.name if parent else ""
-
     header = [
         _("Code"),
         _("Head of household"),
@@ -176,7 +171,7 @@ def export():
         _("Members"),
     ]
     body = []
-    for code, head, citizen_id, ethnicity, unit_id, address, area, status, criterion, year, members in rows:
+    for code, head, ethnicity, unit_id, address, area, status, criterion, year, citizen_id, members in rows:
         shown_id = (citizen_id if full_ids else mask_citizen_id(citizen_id)) if citizen_id else None
         body.append(
             (
@@ -185,7 +180,7 @@ def export():
                 shown_id,
                 ethnicity,
                 index.units[unit_id].name,
-                commune_of(unit_id),
+                (index.commune_of(unit_id) or index.units[unit_id]).name,
                 address,
                 tables.AREAS.get(area, area),
                 tables.STATUSES.get(status, status),

@@ -186,38 +186,11 @@ def export():
         _("Employer"),
     ]
     body = []
-    for (
-        code,
-        head,
-        unit_id,
-        kind,
-        title,
-        organisation,
-        officer,
-        start,
-        due,
-        status,
-        done_on,
-        *outcome,
-    ) in rows:
-        overdue = status in tasks.OPEN_STATUSES and due < today
-        body.append(
-            (
-                code,
-                head,
-                index.units[unit_id].name,
-                kind,
-                title,
-                organisation,
-                officer,
-                start,
-                due,
-                statuses.get(status, status),
-                _("yes") if overdue else "",
-                done_on,
-                *outcome,
-            )
-        )
+    for code, head, unit_id, *task, status, done_on, amount, source, employer in rows:  # task: type … due
+        overdue = status in tasks.OPEN_STATUSES and task[-1] < today
+        village = index.units[unit_id].name
+        shown = (statuses.get(status, status), _("yes") if overdue else "", done_on, amount, source, employer)
+        body.append((code, head, village, *task, *shown))
     return downloads.download("my-tasks" if mine else "tasks", _("Support tasks"), header, body, fmt)
 
 
