@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.api.views import bp as api_bp
     from app.blueprints.auth.views import bp as auth_bp
     from app.blueprints.households.views import bp as households_bp
+    from app.blueprints.imports.views import bp as imports_bp
     from app.blueprints.main.views import bp as main_bp
     from app.blueprints.notifications.views import bp as notifications_bp
     from app.blueprints.reports.views import bp as reports_bp
@@ -122,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(targets_bp, url_prefix="/targets")
     app.register_blueprint(reviews_bp, url_prefix="/reviews")
+    app.register_blueprint(imports_bp, url_prefix="/imports")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 

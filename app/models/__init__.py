@@ -4,6 +4,7 @@ from app.models.assignments import Assignment
 from app.models.audit import AuditLog
 from app.models.catalogues import PovertyCause, SupportNeed
 from app.models.households import Household, Member, household_causes, household_needs
+from app.models.imports import ImportBatch
 from app.models.notifications import Notification
 from app.models.reports import (
     Holiday,
@@ -13,7 +14,16 @@ from app.models.reports import (
     ReportStatus,
     ReportVersion,
 )
-from app.models.reviews import ReviewRecord, review_deprivations
+from app.models.reviews import (
+    MeetingMinutes,
+    ReviewEntry,
+    ReviewRecord,
+    ReviewRequest,
+    ReviewRound,
+    VillageMeeting,
+    review_deprivations,
+    review_entry_deprivations,
+)
 from app.models.standards import Indicator, PovertyStandard
 from app.models.targets import Target
 from app.models.tasks import SupportTask, TaskEvidence, TaskNote, TaskType, task_type_causes
@@ -22,6 +32,13 @@ from app.models.users import LoginThrottle, Organisation, User, UserSession
 from app.models.versions import DataVersion
 
 __all__ = [
+    "review_entry_deprivations",
+    "VillageMeeting",
+    "ReviewRound",
+    "ReviewRequest",
+    "ReviewEntry",
+    "MeetingMinutes",
+    "ImportBatch",
     "AdminUnit",
     "Assignment",
     "AuditLog",

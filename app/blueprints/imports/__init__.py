@@ -1,0 +1,1 @@
+"""Imports: XLSX workbooks of households, members and review results, checked, previewed and confirmed."""
