@@ -99,6 +99,13 @@ MEMBER_GAPS = {
     "dropped_out": _l("A member dropped out of school"),
 }
 KINDS = {"preliminary": _l("Preliminary"), "official": _l("Official")}
+ROUND_TYPES = {"periodic": _l("Periodic review"), "regular": _l("Regular (monthly) review")}
+ROUND_STAGES = {
+    "open": _l("Recording"),
+    "preliminary": _l("Preliminary results published"),
+    "official": _l("Officially recognised"),
+}
+REQUEST_OUTCOMES = {"pending": _l("Pending"), "reviewed": _l("Reviewed"), "refused": _l("Refused in writing")}
 TRANSITIONS = {
     "continuing_poor": _l("Still poor"),
     "continuing_near_poor": _l("Still near-poor"),
@@ -189,6 +196,35 @@ MESSAGES = {
     "report_commentary_required": _l("Say what was changed since the report was returned."),
     "report_comment_required": _l("Say what must change: a returned report needs a comment."),
     "report_generating": _l("This report is already being generated."),
+    "commune_out_of_scope": _l("Choose a commune inside your area."),
+    "no_standard": _l("No poverty standard covers this year."),
+    "month_required": _l("Choose the month of the regular review."),
+    "round_exists": _l("This review is already open for this commune."),
+    "round_recognised": _l("The official results are recognised: this review can no longer change."),
+    "household_not_in_round": _l("This household does not belong to the commune under review."),
+    "income_negative": _l("Income cannot be negative."),
+    "result_unknown": _l("Choose a result from the list."),
+    "override_reason_required": _l(
+        "A result other than the computed one needs a written reason (at least 10 characters)."
+    ),
+    "checklist_no_entries": _l("No household has been recorded yet."),
+    "checklist_meetings": _l(
+        "Every village needs its meeting, with at least half of those present agreeing"
+        " and two signed minutes."
+    ),
+    "checklist_posting": _l("The public posting of the results (from, to) is not recorded."),
+    "checklist_requests": _l("Some written requests (Mẫu số 01) are not processed."),
+    "checklist_incomplete": _l("The procedure checklist is not complete."),
+    "attendees_positive": _l("Enter how many people attended (at least 1)."),
+    "agreeing_range": _l("Those agreeing cannot outnumber those present."),
+    "date_outside_round": _l("This date lies outside the review's period."),
+    "outcome_unknown": _l("Choose an outcome from the list."),
+    "request_not_reviewed": _l("Record this household's figures in the review first."),
+    "recognise_not_allowed": _l("Only managers and administrators record the recognition decision."),
+    "preliminary_first": _l("Publish the preliminary results first."),
+    "decision_number_required": _l("Enter the decision's number."),
+    "decision_before_posting": _l("The decision cannot come before the end of the public posting."),
+    "household_code_unknown": _l("No household of this commune has this code."),
 }
 
 

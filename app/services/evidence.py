@@ -1,4 +1,5 @@
-"""Evidence files of support tasks: checked by their content, stored under STORAGE_DIR.
+"""Evidence files of support tasks (and other scans: a review meeting's minutes): checked by their
+content, stored under STORAGE_DIR.
 
 A file is accepted when its first bytes are those of a JPEG, PNG or PDF file, whatever its name
 says, and it is at most 10 MB. It is stored under a random name (never the uploader's), written
@@ -8,6 +9,7 @@ to a temporary file first and renamed, so a half-written file is never visible, 
 import hashlib
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -37,8 +39,51 @@ def sniff(head: bytes) -> tuple[str, str] | None:
     return None
 
 
+class FileRefused(ValueError):
+    """An upload that is not kept; the message is a key of ``app.labels.MESSAGES``."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    stored_name: str
+    filename: str  # the uploader's name without a path, ending with the extension its content shows
+    content_type: str
+    size: int
+    sha256: str
+
+
+def storage_dir(kind: str) -> Path:
+    """Where files of one kind (``evidence``, ``minutes``) are kept under STORAGE_DIR."""
+    return Path(current_app.config["STORAGE_DIR"]) / kind
+
+
 def evidence_dir() -> Path:
-    return Path(current_app.config["STORAGE_DIR"]) / "evidence"
+    return storage_dir("evidence")
+
+
+def store(directory: Path, stream: BinaryIO, filename: str, *, default_name: str) -> StoredFile:
+    """Keep an uploaded scan or document under a random name in ``directory``.
+
+    :raises FileRefused: empty, larger than 10 MB, or not a JPEG, PNG or PDF by its content.
+    """
+    data = stream.read(MAX_BYTES + 1)
+    if not data:
+        raise FileRefused("evidence_empty")
+    if len(data) > MAX_BYTES:
+        raise FileRefused("evidence_too_large")
+    kind = sniff(data[:16])
+    if kind is None:
+        raise FileRefused("evidence_type")
+    content_type, extension = kind
+    stored_name = f"{secrets.token_hex(16)}.{extension}"
+    _write(directory / stored_name, data)
+    return StoredFile(
+        stored_name=stored_name,
+        filename=_display_name(filename, extension, default_name),
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
 
 
 def add_evidence(
@@ -50,26 +95,19 @@ def add_evidence(
     """
     if user.role == Role.MANAGER or (user.role == Role.SUPERVISOR and not responsible(user, task)):
         raise TaskError("file", "task_not_yours")
-    data = stream.read(MAX_BYTES + 1)
-    if not data:
-        raise TaskError("file", "evidence_empty")
-    if len(data) > MAX_BYTES:
-        raise TaskError("file", "evidence_too_large")
-    kind = sniff(data[:16])
-    if kind is None:
-        raise TaskError("file", "evidence_type")
-    content_type, extension = kind
-    stored_name = f"{secrets.token_hex(16)}.{extension}"
-    _write(evidence_dir() / stored_name, data)
+    try:
+        stored = store(evidence_dir(), stream, filename, default_name="minh-chung")
+    except FileRefused as refused:
+        raise TaskError("file", str(refused)) from None
     row = TaskEvidence(
         task_id=task.id,
         uploaded_by_id=user.id,
         created_at=audit.utcnow(),
-        filename=_display_name(filename, extension),
-        content_type=content_type,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        stored_name=stored_name,
+        filename=stored.filename,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        stored_name=stored.stored_name,
     )
     db.session.add(row)
     db.session.flush()
@@ -93,9 +131,9 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def _display_name(filename: str, extension: str) -> str:
+def _display_name(filename: str, extension: str, default_name: str) -> str:
     """The uploader's name without any path, ending with the extension its content shows."""
-    name = os.path.basename((filename or "").replace("\\", "/")).strip() or "minh-chung"
+    name = os.path.basename((filename or "").replace("\\", "/")).strip() or default_name
     stem = name.rsplit(".", 1)[0] if "." in name else name
     return f"{stem[:200]}.{extension}"
 

@@ -9,6 +9,7 @@ before ``to`` that was neither in ``from`` and is poor again.
 """
 
 from collections import Counter
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, select
@@ -58,10 +59,12 @@ class Movements:
         return {kind: found[kind] for kind in KINDS}
 
 
-def _results(who, unit: scope.Unit, year: int) -> dict[int, tuple[str, int]]:
+def _results(who, unit: scope.Unit, year: int, within: Set[int] | None) -> dict[int, tuple[str, int]]:
     """Household → (its official result of ``year``, poor or near-poor; the unit it was reviewed
-    in), for the records in the unit (as it was that year) within the scope."""
+    in), for the records in the unit (as it was that year) within the scope (and ``within``)."""
     unit_ids = scope.unit_index().units_for_year(unit.id, year) & scope.scope_unit_ids(who)
+    if within is not None:
+        unit_ids &= within
     rows = db.session.execute(
         select(ReviewRecord.household_id, ReviewRecord.result, ReviewRecord.unit_id).where(
             ReviewRecord.year == year,
@@ -92,13 +95,23 @@ def _poor_before(households: list[int], last: int) -> set[int]:
     return found
 
 
-def movements(who, unit: scope.Unit, first: int, last: int) -> Movements:
+def movements(
+    who, unit: scope.Unit, first: int, last: int, *, communes: Iterable[int] | None = None
+) -> Movements:
     """The movement of each household poor or near-poor in ``first`` or ``last`` (``first`` <
     ``last``) in ``unit``, read within ``who``'s scope. A household reviewed poor elsewhere in
-    ``first`` that is poor here in ``last`` counts as fallen back (it was poor before)."""
+    ``first`` that is poor here in ``last`` counts as fallen back (it was poor before).
+
+    :param communes: compare only these communes (with their villages and the units merged into
+        them): those that finished ``last``'s review while others are still at it.
+    """
     if first >= last:
         raise MovementError("from must be an earlier year than to")
-    before, after = _results(who, unit, first), _results(who, unit, last)
+    within = None
+    if communes is not None:
+        index = scope.unit_index()
+        within = set().union(*(index.family(c) for c in communes))
+    before, after = _results(who, unit, first, within), _results(who, unit, last, within)
     entering = sorted(h for h, (result, _unit) in after.items() if result == POOR and h not in before)
     poor_earlier = _poor_before(entering, last) if entering else set()
     found = Movements(unit, first, last)

@@ -23,10 +23,12 @@ from app.models import (
     Assignment,
     DataVersion,
     Household,
+    ImportBatch,
     Member,
     Organisation,
     ReportInstance,
     ReviewRecord,
+    ReviewRound,
     SupportTask,
     TaskEvidence,
     TaskNote,
@@ -279,6 +281,8 @@ _UNIT_COLUMNS = {
     User: User.scope_unit_id,
     ReviewRecord: ReviewRecord.unit_id,
     ReportInstance: ReportInstance.unit_id,  # the submitting unit
+    ReviewRound: ReviewRound.unit_id,  # the commune reviewed
+    ImportBatch: ImportBatch.unit_id,  # the uploader's scope unit
 }
 
 

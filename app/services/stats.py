@@ -2,13 +2,14 @@
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Select, and_, func, select
 
 from app.extensions import db
-from app.models import ReviewRecord, User
-from app.models.reviews import Criterion, ReviewKind, ReviewResult
+from app.models import ReviewRecord, ReviewRound, User
+from app.models.reviews import Criterion, ReviewKind, ReviewResult, RoundStage, RoundType
 from app.services import scope
 from app.services.queries import count_if
 
@@ -51,11 +52,17 @@ class Stats:
         }
 
 
-def _official_years_down(user: User) -> Iterator[int]:
+def _official_years_down(user: User, *, complete: bool = True) -> Iterator[int]:
     """The official review years in the user's scope, latest first, found by probing the years
     from the latest down (each an index seek on (year, kind, unit)), not by reading every record
-    in scope: a district holds ~9,000 records a year, and PostgreSQL has no skip scan."""
+    in scope: a district holds ~9,000 records a year, and PostgreSQL has no skip scan.
+
+    :param complete: leave out a year whose periodic review is still under way (not yet
+        recognised) in a commune of the scope: its records hold only the communes that finished,
+        and a district's rate counted from them would be wrong.
+    """
     in_scope = scope.scope_clause(ReviewRecord, user)
+    unfinished = unfinished_years(user) if complete else frozenset()
     year = db.session.scalar(select(func.max(ReviewRecord.year)))
     while year is not None:
         found = db.session.scalar(
@@ -63,18 +70,59 @@ def _official_years_down(user: User) -> Iterator[int]:
             .where(ReviewRecord.year == year, ReviewRecord.kind == ReviewKind.OFFICIAL, in_scope)
             .limit(1)
         )
-        if found is not None:
+        if found is not None and year not in unfinished:
             yield year
         year = db.session.scalar(select(func.max(ReviewRecord.year)).where(ReviewRecord.year < year))
+
+
+def unfinished_years(user: User) -> frozenset[int]:
+    """The years whose periodic review is under way in the scope: some commune has opened it, and
+    not every commune of the scope (as the units stood that year) has had it recognised. A year
+    without any review round (results recorded before the application, or imported) is complete."""
+    rounds = db.session.execute(
+        select(ReviewRound.year, ReviewRound.unit_id, ReviewRound.stage).where(
+            ReviewRound.round_type == RoundType.PERIODIC, scope.scope_clause(ReviewRound, user)
+        )
+    ).all()
+    recognised: dict[int, set[int]] = {}
+    for year, unit_id, stage in rounds:
+        done = recognised.setdefault(year, set())
+        if stage == RoundStage.OFFICIAL:
+            done.add(unit_id)
+    index, allowed = scope.unit_index(), scope.scope_unit_ids(user)
+    return frozenset(
+        year
+        for year, done in recognised.items()
+        if any(
+            index.units[i].is_commune_level
+            and index.units[i].is_valid_on(date(year, 12, 31))
+            and i not in done
+            for i in allowed
+        )
+    )
+
+
+def finished_communes(user: User, year: int) -> list[int]:
+    """The communes of the scope whose periodic review of ``year`` is recognised."""
+    return list(
+        db.session.scalars(
+            select(ReviewRound.unit_id).where(
+                ReviewRound.year == year,
+                ReviewRound.round_type == RoundType.PERIODIC,
+                ReviewRound.stage == RoundStage.OFFICIAL,
+                scope.scope_clause(ReviewRound, user),
+            )
+        )
+    )
 
 
 def latest_official_year(user: User) -> int | None:
     return next(_official_years_down(user), None)
 
 
-def official_years(user: User) -> list[int]:
-    """The official review years in the user's scope, in order."""
-    return sorted(_official_years_down(user))
+def official_years(user: User, *, complete: bool = True) -> list[int]:
+    """The official review years in the user's scope, in order (``complete``: as above)."""
+    return sorted(_official_years_down(user, complete=complete))
 
 
 def _figures(year: int | None, in_scope) -> Select:
