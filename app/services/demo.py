@@ -52,6 +52,7 @@ from app.services import notifications, reference, report_definitions
 from app.services.audit import utcnow
 from app.services.classification import Lines, classify
 from app.services.demo_reports import DemoReports
+from app.services.demo_reviews import DemoReviews, figures, weighted_sample
 from app.services.households import search_document
 from app.services.reviews import status_from, transition
 from app.services.text import fold
@@ -476,6 +477,7 @@ class DemoBuilder:
             self.households()
         self.tasks()
         self.log += DemoReports(random.Random(f"reports-{self.seed}"), AS_OF).run()
+        self.log += DemoReviews(random.Random(f"reviews-{self.seed}"), DEPRIVATION_WEIGHTS).run()
         return self.log
 
     # -- units ---------------------------------------------------------------
@@ -761,21 +763,7 @@ class DemoBuilder:
 
     def figures(self, lines: Lines, area: str, result: str, criterion: str | None) -> tuple[int, int]:
         """An income and a deprivation count that classify to ``result`` under ``lines``."""
-        rng = self.rng
-        urban = area == "urban"
-        poor_line = lines.poor_urban if urban else lines.poor_rural
-        band_top = lines.near_poor_urban if urban else lines.near_poor_rural
-        if result == "poor" and criterion == "income":
-            return rng.randrange(poor_line // 2, poor_line + 1, 10_000), rng.choices(
-                [0, 1, 2, 3, 4], [2, 4, 4, 3, 1]
-            )[0]
-        if result == "poor":
-            return rng.randrange(poor_line + 10_000, band_top + 1, 10_000), rng.randint(3, 6)
-        if result == "near_poor":
-            return rng.randrange(poor_line + 10_000, band_top + 1, 10_000), rng.choices([0, 1, 2], [3, 4, 3])[
-                0
-            ]
-        return rng.randrange(band_top + 10_000, band_top * 4, 10_000), rng.choices([0, 1, 2], [6, 3, 1])[0]
+        return figures(self.rng, lines, area, result, criterion)
 
     def households(self) -> None:
         standard = db.session.scalars(
@@ -913,13 +901,7 @@ class DemoBuilder:
         return rows, deprivations, official
 
     def weighted_sample(self, weights: dict[str, int], k: int) -> list[str]:
-        pool = dict(weights)
-        chosen = []
-        for _ in range(min(k, len(pool))):
-            code = self.rng.choices(list(pool), weights=list(pool.values()))[0]
-            chosen.append(code)
-            pool.pop(code)
-        return chosen
+        return weighted_sample(self.rng, weights, k)
 
     @staticmethod
     def insert_returning(model, rows: list[dict]) -> list[int]:
