@@ -17,6 +17,7 @@ from app.models import (
     ReportInstance,
     ReportVersion,
     ReviewRecord,
+    ReviewRound,
     SupportTask,
     TaskType,
     User,
@@ -298,3 +299,21 @@ def make_report(
         )
     db.session.flush()
     return instance
+
+
+def make_round(
+    commune: AdminUnit, year: int = 2020, round_type: str = "periodic", month: int = 0
+) -> ReviewRound:
+    """An open review round of ``commune`` (through the model: no user, no audit)."""
+    row = ReviewRound(
+        unit_id=commune.id,
+        year=year,
+        round_type=round_type,
+        month=month,
+        standard_id=reference_standard("QD59-2015").id,
+        stage="open",
+        opened_at=utcnow(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row

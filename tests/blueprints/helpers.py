@@ -12,9 +12,9 @@ from werkzeug.routing import Rule
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
-from app.models import Household, Member, Organisation, ReportInstance, SupportTask
+from app.models import Household, Member, Organisation, ReportInstance, ReviewRound, SupportTask
 from app.services.audit import utcnow
-from tests.factories import make_report, make_task
+from tests.factories import make_report, make_round, make_task
 
 SESSION_COOKIE = "giamngheo_session"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -175,7 +175,13 @@ def world_ids(world) -> dict[str, int]:
     if report is None:  # one of commune A, for /reports/<report_id>/…
         report = make_report(world.commune_a)
         db.session.commit()
+    review_round = db.session.scalars(select(ReviewRound).order_by(ReviewRound.id)).first()
+    if review_round is None:  # one of commune A, for /reviews/<round_id>/…
+        review_round = make_round(world.commune_a)
+        db.session.commit()
     return {
+        "round_id": review_round.id,
+        "village_id": world.village_a1.id,
         "report_id": report.id,
         "number": 1,
         "task_id": task.id,

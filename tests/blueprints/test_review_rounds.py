@@ -254,6 +254,7 @@ def test_a_meeting_date_outside_the_period_and_impossible_counts_are_refused(wor
         url, {"village": world.village_a1.id, "held_on": "2020-10-01", "attendees": 10, "agreeing": 11}
     )
     assert more.status_code == 422
+
     def upload():
         return {"file": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "bien-ban.pdf")}
 

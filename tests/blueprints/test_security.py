@@ -100,6 +100,7 @@ FILE_ENDPOINTS = (
     "households.export",  # XLSX and CSV
     "tasks.export",
     "reviews.movements_export",
+    "reviews.minutes_file",
 )
 
 
