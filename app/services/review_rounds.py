@@ -581,9 +581,10 @@ def entry_counts(round_ids: list[int]) -> dict[int, int]:
 STATES = ("todo", "done", "overridden")
 
 
-def household_page(row: ReviewRound, query: str, state: str, page: int, per_page: int) -> Page:
-    """A page of the round's households with their entries: ``query`` matches a name or code
-    (diacritics ignored); ``state``: not yet recorded, recorded, or overridden."""
+def _household_rows(row: ReviewRound, query: str, state: str) -> Select:
+    """The round's households (with their village's name and entry id), matching ``query`` (a name
+    or code, diacritics ignored) and ``state``: not yet recorded, recorded, or overridden; in the
+    list's order."""
     entries = select(ReviewEntry).where(ReviewEntry.round_id == row.id).subquery()
     statement = (
         select(Household, AdminUnit.name, entries.c.id)
@@ -600,22 +601,35 @@ def household_page(row: ReviewRound, query: str, state: str, page: int, per_page
         statement = statement.where(entries.c.id.is_not(None))
     elif state == "overridden":
         statement = statement.where(entries.c.result != entries.c.computed_result)
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    found = Page(total=total, page=page, per_page=per_page)
-    found.page = min(found.page, found.pages)
-    rows = db.session.execute(
-        statement.order_by(AdminUnit.name, Household.sort_name, Household.code)
-        .limit(per_page)
-        .offset((found.page - 1) * per_page)
-    ).all()
+    return statement.order_by(AdminUnit.name, Household.sort_name, Household.code)
+
+
+def _with_entries(rows) -> list[RoundHousehold]:
     loaded = {
         e.id: e
         for e in db.session.scalars(
-            select(ReviewEntry).where(ReviewEntry.id.in_([r[2] for r in rows if r[2]]))
+            select(ReviewEntry)
+            .where(ReviewEntry.id.in_([r[2] for r in rows if r[2]]))
+            .options(selectinload(ReviewEntry.deprivations))
         )
     }
-    found.items = [RoundHousehold(h, village, loaded.get(entry_id)) for h, village, entry_id in rows]
+    return [RoundHousehold(h, village, loaded.get(entry_id)) for h, village, entry_id in rows]
+
+
+def household_page(row: ReviewRound, query: str, state: str, page: int, per_page: int) -> Page:
+    """A page of the round's households with their entries (``_household_rows``)."""
+    statement = _household_rows(row, query, state)
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    found = Page(total=total, page=page, per_page=per_page)
+    found.page = min(found.page, found.pages)
+    rows = db.session.execute(statement.limit(per_page).offset((found.page - 1) * per_page)).all()
+    found.items = _with_entries(rows)
     return found
+
+
+def household_list(row: ReviewRound, query: str, state: str, limit: int) -> list[RoundHousehold]:
+    """Every matching household of the round (an export of the list as filtered), at most ``limit``."""
+    return _with_entries(db.session.execute(_household_rows(row, query, state).limit(limit)).all())
 
 
 def entry_of(row: ReviewRound, household: Household) -> ReviewEntry | None:

@@ -314,3 +314,25 @@ def test_the_rounds_page_lists_the_rounds_in_scope(world, login_as, today):
     assert page.count("Xã Cẩm Giàng Thử") >= 2 and "tháng 3" in page
     other = login_as(world.users.staff_b).get("/reviews/").get_data(as_text=True)
     assert "Chưa có đợt rà soát nào" in other
+
+
+def test_the_round_exports_its_households_as_filtered(world, login_as, today):
+    staff = login_as(world.users.staff_a)
+    round_id = open_round(staff, world)
+    reason = '=HYPERLINK("http://x") họp dân thống nhất điều chỉnh'
+    assert (
+        record(
+            staff, round_id, world.households.duc, "650.000", result="near_poor", reason=reason
+        ).status_code
+        == 303
+    )
+    response = staff.get(f"/reviews/{round_id}/export?format=csv&state=done")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.get_data().decode("utf-8-sig")
+    lines = text.strip().split("\r\n")
+    assert len(lines) == 2  # the header and Đức: Lan has no entry and is filtered out
+    assert "A-0001" in lines[1] and "Hộ nghèo" in lines[1] and "Hộ cận nghèo" in lines[1]
+    assert "'=HYPERLINK" in lines[1]  # neutralised
+    every = staff.get(f"/reviews/{round_id}/export?format=xlsx")
+    assert every.status_code == 200 and every.data[:2] == b"PK"
+    assert login_as(world.users.staff_b).get(f"/reviews/{round_id}/export?format=csv").status_code == 404

@@ -101,6 +101,7 @@ FILE_ENDPOINTS = (
     "tasks.export",
     "reviews.movements_export",
     "reviews.minutes_file",
+    "reviews.round_export",
 )
 
 

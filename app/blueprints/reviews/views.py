@@ -28,7 +28,7 @@ from app.models import Household, ReviewRequest, ReviewRound
 from app.models.catalogues import PovertyCause
 from app.models.reviews import RoundStage
 from app.permissions import EDITORS, READERS, require_role
-from app.services import audit, clock, evidence, review_rounds, scope, stats
+from app.services import audit, clock, evidence, exports, review_rounds, scope, stats
 from app.services import movements as movement_service
 from app.services import standard_preview as standard_preview_service
 from app.services.households import Page
@@ -212,6 +212,46 @@ def _round_page(row: ReviewRound, status: int = 200, **forms_given):
         ),
         status,
     )
+
+
+@bp.route("/<int:round_id>/export")
+@require_role(*READERS)
+def round_export(round_id: int):
+    """The round's households as filtered on its page (``q``, ``state``), with their figures and
+    results, as XLSX or CSV."""
+    fmt = downloads.requested_format()
+    row = _round(round_id)
+    listed = review_rounds.household_list(
+        row, request.args.get("q", ""), request.args.get("state", ""), exports.MAX_ROWS
+    )
+    names = labels.translated()
+    header = [
+        _("Code"),
+        _("Head of household"),
+        _("Village"),
+        _("Income per person per month"),
+        _("Deprived in"),
+        _("Computed result"),
+        _("Result"),
+        _("Reason for a result other than the computed one"),
+    ]
+    rows = [
+        (item.household.code, item.household.head_name, item.village)
+        + (
+            (
+                e.income_per_month,
+                ", ".join(i.name for i in e.deprivations),
+                names.RESULTS[e.computed_result],
+                names.RESULTS[e.result],
+                e.override_reason or "",
+            )
+            if (e := item.entry)
+            else (None, "", "", _("not yet recorded"), "")
+        )
+        for item in listed
+    ]
+    name = f"review-{row.unit.code}-{row.year}" + (f"-{row.month:02d}" if row.month else "")
+    return downloads.download(name, _("Review %(year)s", year=row.year), header, rows, fmt)
 
 
 def _round_households(row: ReviewRound) -> Page:
