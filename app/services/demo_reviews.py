@@ -352,11 +352,7 @@ class DemoReviews:
                 meeting_id=meeting.id,
                 uploaded_by_id=self.staff,
                 created_at=datetime.combine(meeting.held_on, time(17, 0)),
-                filename=stored.filename,
-                content_type=stored.content_type,
-                size=stored.size,
-                sha256=stored.sha256,
-                stored_name=stored.stored_name,
+                **stored.columns(),
             )
         )
 

@@ -9,7 +9,7 @@ to a temporary file first and renamed, so a half-written file is never visible, 
 import hashlib
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -50,6 +50,10 @@ class StoredFile:
     content_type: str
     size: int
     sha256: str
+
+    def columns(self) -> dict:
+        """The columns a model of a stored file (task evidence, minutes) shares with this."""
+        return asdict(self)
 
 
 def storage_dir(kind: str) -> Path:
@@ -103,11 +107,7 @@ def add_evidence(
         task_id=task.id,
         uploaded_by_id=user.id,
         created_at=audit.utcnow(),
-        filename=stored.filename,
-        content_type=stored.content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        stored_name=stored.stored_name,
+        **stored.columns(),
     )
     db.session.add(row)
     db.session.flush()

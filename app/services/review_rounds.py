@@ -356,11 +356,7 @@ def add_minutes(
         meeting_id=meeting.id,
         uploaded_by_id=user.id,
         created_at=audit.utcnow(),
-        filename=stored.filename,
-        content_type=stored.content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        stored_name=stored.stored_name,
+        **stored.columns(),
     )
     db.session.add(minutes)
     db.session.flush()

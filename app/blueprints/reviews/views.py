@@ -2,6 +2,9 @@
 official results), the preview of a new standard, and the movements between two review years
 (``?unit=<code>&from=<year>&to=<year>&kind=<kind>&page=<n>``), within the scope."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import (
     Blueprint,
     Response,
@@ -35,6 +38,8 @@ from app.services.households import Page
 from app.templating import number as format_number
 
 bp = Blueprint("reviews", __name__)
+
+T = TypeVar("T")
 
 PER_PAGE = 50
 
@@ -141,6 +146,23 @@ def _refused(form, error: review_rounds.RoundError) -> None:
         form.form_errors.append(message)
 
 
+def _saved(form, action: Callable[[], T], message: str | Callable[[T], str], target: Callable[[T], str]):
+    """Run a service call for a valid form: commit, flash ``message`` and redirect (303) to
+    ``target(result)``. None when the form is invalid or the service refused (its reason beside
+    its field): the caller shows the form again (422)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = action()
+    except review_rounds.RoundError as error:
+        db.session.rollback()
+        _refused(form, error)
+        return None
+    db.session.commit()
+    flash(message(result) if callable(message) else message, "success")
+    return redirect(target(result), 303)
+
+
 @bp.route("/", methods=["GET", "POST"])
 @require_role(*READERS)
 def rounds():
@@ -150,23 +172,21 @@ def rounds():
     if request.method == "POST":
         if current_user.role not in EDITORS:
             abort(403)
-        if form.validate_on_submit():
-            try:
-                row = review_rounds.open_round(
-                    current_user,
-                    form.unit.data,
-                    form.year.data,
-                    form.round_type.data,
-                    form.month.data,
-                    ip=request.remote_addr,
-                )
-            except review_rounds.RoundError as error:
-                db.session.rollback()
-                _refused(form, error)
-            else:
-                db.session.commit()
-                flash(_("Review opened."), "success")
-                return redirect(url_for("reviews.round_page", round_id=row.id), 303)
+        done = _saved(
+            form,
+            lambda: review_rounds.open_round(
+                current_user,
+                form.unit.data,
+                form.year.data,
+                form.round_type.data,
+                form.month.data,
+                ip=request.remote_addr,
+            ),
+            _("Review opened."),
+            lambda row: url_for("reviews.round_page", round_id=row.id),
+        )
+        if done:
+            return done
         status = 422
     listed = db.session.scalars(
         scope.scoped(ReviewRound, current_user)
@@ -292,25 +312,20 @@ def entry(round_id: int, household_id: int):
     if request.method == "POST":
         if current_user.role not in EDITORS:
             abort(403)
-        if form.validate_on_submit():
-            data = review_rounds.EntryInput(
-                income=form.income.amount,
-                indicator_ids=form.deprivations.data or [],
-                result=form.result.data or None,
-                reason=form.reason.data,
-            )
-            try:
-                review_rounds.record_entry(current_user, row, household, data, ip=request.remote_addr)
-            except review_rounds.RoundError as error:
-                db.session.rollback()
-                _refused(form, error)
-            else:
-                db.session.commit()
-                flash(_("Figures of %(household)s recorded.", household=household.head_name), "success")
-                following = review_rounds.next_household(row, household) if "next" in request.form else None
-                if following is not None:
-                    return redirect(url_for("reviews.entry", round_id=row.id, household_id=following.id), 303)
-                return redirect(url_for("reviews.round_page", round_id=row.id) + "#round-households", 303)
+        data = review_rounds.EntryInput(
+            income=getattr(form.income, "amount", None),
+            indicator_ids=form.deprivations.data or [],
+            result=form.result.data or None,
+            reason=form.reason.data,
+        )
+        done = _saved(
+            form,
+            lambda: review_rounds.record_entry(current_user, row, household, data, ip=request.remote_addr),
+            _("Figures of %(household)s recorded.", household=household.head_name),
+            lambda _entry: _after_entry(row, household),
+        )
+        if done:
+            return done
         status = 422
     computed = review_rounds.preview_entry(row, household, form) if request.method == "POST" else None
     if computed is None and current is not None:
@@ -327,6 +342,14 @@ def entry(round_id: int, household_id: int):
         previous=review_rounds.previous_result(household, row.year),
         can_edit=current_user.role in EDITORS and row.stage != RoundStage.OFFICIAL,
     ), status
+
+
+def _after_entry(row: ReviewRound, household: Household) -> str:
+    """Where "save" goes: the next household not yet recorded ("save and next"), or the list."""
+    following = review_rounds.next_household(row, household) if "next" in request.form else None
+    if following is not None:
+        return url_for("reviews.entry", round_id=row.id, household_id=following.id)
+    return url_for("reviews.round_page", round_id=row.id) + "#round-households"
 
 
 @bp.route("/<int:round_id>/households/<int:household_id>/classify", methods=["POST"])
@@ -355,24 +378,22 @@ def meeting(round_id: int, village_id: int):
     if request.method == "POST":
         if current_user.role not in EDITORS:
             abort(403)
-        if form.validate_on_submit():
-            try:
-                review_rounds.save_meeting(
-                    current_user,
-                    row,
-                    village_id,
-                    form.held_on.data,
-                    form.attendees.data,
-                    form.agreeing.data,
-                    ip=request.remote_addr,
-                )
-            except review_rounds.RoundError as error:
-                db.session.rollback()
-                _refused(form, error)
-            else:
-                db.session.commit()
-                flash(_("Meeting of %(village)s recorded.", village=village.name), "success")
-                return redirect(url_for("reviews.meeting", round_id=row.id, village_id=village_id), 303)
+        done = _saved(
+            form,
+            lambda: review_rounds.save_meeting(
+                current_user,
+                row,
+                village_id,
+                form.held_on.data,
+                form.attendees.data,
+                form.agreeing.data,
+                ip=request.remote_addr,
+            ),
+            _("Meeting of %(village)s recorded.", village=village.name),
+            lambda _meeting: url_for("reviews.meeting", round_id=row.id, village_id=village_id),
+        )
+        if done:
+            return done
         status = 422
     return _meeting_page(row, village, current, form, forms.MinutesForm(), status)
 
@@ -399,19 +420,17 @@ def add_minutes(round_id: int, village_id: int):
     if village is None or current is None:
         abort(404)
     minutes_form = forms.MinutesForm()
-    if minutes_form.validate_on_submit():
-        upload = minutes_form.file.data
-        try:
-            review_rounds.add_minutes(
-                current_user, current, upload.stream, upload.filename, ip=request.remote_addr
-            )
-        except review_rounds.RoundError as error:
-            db.session.rollback()
-            _refused(minutes_form, error)
-        else:
-            db.session.commit()
-            flash(_("Minutes attached."), "success")
-            return redirect(url_for("reviews.meeting", round_id=row.id, village_id=village_id), 303)
+    upload = minutes_form.file.data
+    done = _saved(
+        minutes_form,
+        lambda: review_rounds.add_minutes(
+            current_user, current, upload.stream, upload.filename, ip=request.remote_addr
+        ),
+        _("Minutes attached."),
+        lambda _minutes: url_for("reviews.meeting", round_id=row.id, village_id=village_id),
+    )
+    if done:
+        return done
     return _meeting_page(
         row, village, current, forms.MeetingForm(obj=current, village=village_id), minutes_form, 422
     )
@@ -434,20 +453,18 @@ def minutes_file(minutes_id: int):
 
 
 def _round_action(round_id: int, form_name: str, form_class, action) -> Response:
-    """Run one of the round page's forms: commit and go back on success; the page with the
-    refusal beside its field (422) otherwise."""
+    """Run one of the round page's forms (``action`` returns the message to flash): back to the
+    page on success; the page with the refusal beside its field (422) otherwise."""
     row = _round(round_id)
     form = form_class()
-    if form.validate_on_submit():
-        try:
-            message = action(row, form)
-        except review_rounds.RoundError as error:
-            db.session.rollback()
-            _refused(form, error)
-        else:
-            db.session.commit()
-            flash(message, "success")
-            return redirect(url_for("reviews.round_page", round_id=row.id), 303)
+    done = _saved(
+        form,
+        lambda: action(row, form),
+        lambda message: message,
+        lambda _: url_for("reviews.round_page", round_id=row.id),
+    )
+    if done:
+        return done
     return _round_page(row, 422, **{form_name: form})
 
 
