@@ -28,7 +28,9 @@ class Config:
     LOGIN_LOCK_MINUTES: int = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
     #: the queue report generations go to (a worker listens to RQ_QUEUES)
     REPORTS_QUEUE: str = os.environ.get("REPORTS_QUEUE", "reports")
-    RQ_QUEUES: tuple[str, ...] = ("default", REPORTS_QUEUE)
+    #: the queue XLSX imports are parsed and committed in
+    IMPORTS_QUEUE: str = os.environ.get("IMPORTS_QUEUE", "imports")
+    RQ_QUEUES: tuple[str, ...] = tuple(dict.fromkeys(("default", REPORTS_QUEUE, IMPORTS_QUEUE)))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")

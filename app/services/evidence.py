@@ -80,10 +80,10 @@ def store(directory: Path, stream: BinaryIO, filename: str, *, default_name: str
         raise FileRefused("evidence_type")
     content_type, extension = kind
     stored_name = f"{secrets.token_hex(16)}.{extension}"
-    _write(directory / stored_name, data)
+    write_file(directory / stored_name, data)
     return StoredFile(
         stored_name=stored_name,
-        filename=_display_name(filename, extension, default_name),
+        filename=display_name(filename, extension, default_name),
         content_type=content_type,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
@@ -121,7 +121,8 @@ def add_evidence(
     return row
 
 
-def _write(path: Path, data: bytes) -> None:
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary name, fsync and rename: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(path.suffix + ".part")
     with open(temporary, "wb") as fh:
@@ -131,7 +132,7 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def _display_name(filename: str, extension: str, default_name: str) -> str:
+def display_name(filename: str, extension: str, default_name: str) -> str:
     """The uploader's name without any path, ending with the extension its content shows."""
     name = os.path.basename((filename or "").replace("\\", "/")).strip() or default_name
     stem = name.rsplit(".", 1)[0] if "." in name else name

@@ -116,6 +116,28 @@ def _previous_official(household_id: int, year: int) -> tuple[str | None, bool]:
     return previous, poor_before
 
 
+def record_values(standard: PovertyStandard, found: Result, moved: Transition | None) -> dict:
+    """The columns of a review record that say what the review found."""
+    return {
+        "standard_id": standard.id,
+        "unit_id": found.unit_id,
+        "area": found.area,
+        "income_per_month": found.income,
+        "score_b": found.score_b,
+        "result": str(found.result),
+        "criterion": str(found.criterion) if found.criterion else None,
+        "transition": str(moved) if moved else None,
+        "decision_number": found.decision_number,
+        "decision_date": found.decision_date,
+    }
+
+
+def is_same(record: ReviewRecord, values: dict, deprivations: Sequence[Indicator]) -> bool:
+    """Whether ``record`` already says ``values`` with these deprivations (nothing to write)."""
+    same = all(getattr(record, key) == value for key, value in values.items())
+    return same and sorted(i.id for i in record.deprivations) == sorted(i.id for i in deprivations)
+
+
 def write_record(
     household: Household, year: int, kind: str, standard: PovertyStandard, found: Result, now: datetime
 ) -> tuple[ReviewRecord, bool]:
@@ -134,22 +156,9 @@ def write_record(
     if kind == ReviewKind.OFFICIAL:
         previous, poor_before = _previous_official(household.id, year)
         moved = transition(previous, found.result, poor_before=poor_before)
-    values = {
-        "standard_id": standard.id,
-        "unit_id": found.unit_id,
-        "area": found.area,
-        "income_per_month": found.income,
-        "score_b": found.score_b,
-        "result": str(found.result),
-        "criterion": str(found.criterion) if found.criterion else None,
-        "transition": str(moved) if moved else None,
-        "decision_number": found.decision_number,
-        "decision_date": found.decision_date,
-    }
-    indicator_ids = sorted(i.id for i in found.deprivations)
+    values = record_values(standard, found, moved)
     if record is not None:
-        same = all(getattr(record, key) == value for key, value in values.items())
-        if same and sorted(i.id for i in record.deprivations) == indicator_ids:
+        if is_same(record, values, found.deprivations):
             return record, False
     else:
         record = ReviewRecord(household_id=household.id, year=year, kind=kind, created_at=now)

@@ -12,7 +12,15 @@ from werkzeug.routing import Rule
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
-from app.models import Household, Member, Organisation, ReportInstance, ReviewRound, SupportTask
+from app.models import (
+    Household,
+    ImportBatch,
+    Member,
+    Organisation,
+    ReportInstance,
+    ReviewRound,
+    SupportTask,
+)
 from app.services.audit import utcnow
 from tests.factories import make_report, make_round, make_task
 
@@ -179,7 +187,22 @@ def world_ids(world) -> dict[str, int]:
     if review_round is None:  # one of commune A, for /reviews/<round_id>/…
         review_round = make_round(world.commune_a)
         db.session.commit()
+    batch = db.session.scalars(select(ImportBatch).order_by(ImportBatch.id)).first()
+    if batch is None:  # one of commune A's staff, for /imports/<batch_id>/…
+        batch = ImportBatch(
+            user_id=world.users.staff_a.id,
+            unit_id=world.commune_a.id,
+            filename="danh-sach.xlsx",
+            sha256="0" * 64,
+            size=0,
+            stored_name="test-batch.xlsx",
+            status="invalid",
+            created_at=utcnow(),
+        )
+        db.session.add(batch)
+        db.session.commit()
     return {
+        "batch_id": batch.id,
         "round_id": review_round.id,
         "village_id": world.village_a1.id,
         "report_id": report.id,

@@ -15,6 +15,7 @@ NO_STORE_URLS = [
     "/api/v1/households/{duc}",
     "/api/v1/stats",
     "/api/v1/units",
+    "/imports/",
 ]
 
 
@@ -102,6 +103,7 @@ FILE_ENDPOINTS = (
     "reviews.movements_export",
     "reviews.minutes_file",
     "reviews.round_export",
+    "imports.template",  # the XLSX template
 )
 
 
