@@ -208,6 +208,9 @@ MESSAGES = {
         "A result other than the computed one needs a written reason (at least 10 characters)."
     ),
     "checklist_no_entries": _l("No household has been recorded yet."),
+    "checklist_households": _l(
+        "The periodic review records every household of the commune: some are not recorded yet."
+    ),
     "checklist_meetings": _l(
         "Every village needs its meeting, with at least half of those present agreeing"
         " and two signed minutes."
@@ -218,6 +221,10 @@ MESSAGES = {
     "attendees_positive": _l("Enter how many people attended (at least 1)."),
     "agreeing_range": _l("Those agreeing cannot outnumber those present."),
     "date_outside_round": _l("This date lies outside the review's period."),
+    "date_in_future": _l("This date is in the future."),
+    "posting_before_meetings": _l(
+        "The results are posted after the village meetings: this is before the last one."
+    ),
     "outcome_unknown": _l("Choose an outcome from the list."),
     "request_not_reviewed": _l("Record this household's figures in the review first."),
     "recognise_not_allowed": _l("Only managers and administrators record the recognition decision."),

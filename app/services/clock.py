@@ -15,6 +15,12 @@ def today() -> date:
     return fixed or date.today()
 
 
+def real_today() -> date:
+    """The real date, whatever ``APP_TODAY`` says: what happened (a meeting held, a decision
+    signed) cannot be dated after it, even in a snapshot of an earlier day."""
+    return date.today()
+
+
 def parse_today(value: str | None) -> date | None:
     """``APP_TODAY`` as a date (None when empty); a malformed value stops the app at start."""
     if not value:

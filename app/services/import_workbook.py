@@ -33,12 +33,10 @@ from xlsxwriter import Workbook
 from app.models.households import ETHNICITIES
 from app.services import clock
 from app.services.households import CITIZEN_ID_RE
-from app.services.text import fold
+from app.services.text import MAX_INCOME, fold, parse_amount
 
 #: problems kept per sheet and stored per batch (``problem_count`` keeps the true total)
 MAX_PROBLEMS = 1000
-#: a sanity bound: no household lives on a billion đồng per person per month
-MAX_INCOME = 1_000_000_000
 INSTRUCTIONS = "Hướng dẫn"
 #: rows the template's drop-down lists and formats cover
 TEMPLATE_ROWS = 20_000
@@ -401,18 +399,14 @@ def _birth_year(value: Any, column: Column) -> int:
     return year
 
 
-MONEY_TEXT = re.compile(r"-?(\d{1,3}([.,]\d{3})+|\d+)")
-
-
 def _money(value: Any, column: Column) -> int:
     """Whole đồng: an Excel number (rounded), or digits with "." or "," between thousands."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         amount = round(value)
     else:
-        text = re.sub(r"\s|đồng|đ|₫", "", str(value), flags=re.IGNORECASE)
-        if not MONEY_TEXT.fullmatch(text):
+        amount = parse_amount(str(value))
+        if amount is None:
             raise CellProblem(NOT_MONEY, value=_shown(value))
-        amount = int(re.sub(r"[.,]", "", text))
     if amount < 0:
         raise CellProblem(NEGATIVE)
     if amount > MAX_INCOME:

@@ -35,11 +35,12 @@ from app.models import (
     PovertyCause,
     PovertyStandard,
     ReviewRecord,
+    ReviewRound,
     SupportNeed,
     User,
 )
 from app.models.imports import ImportStatus as S
-from app.models.reviews import ReviewKind, ReviewResult
+from app.models.reviews import ReviewKind, ReviewResult, RoundType
 from app.services import audit, clock, evidence, reviews, scope, xlsx_guard
 from app.services.classification import Lines, classify
 from app.services.households import MEMBER_FIELDS, Page, rebuild_search_text
@@ -97,6 +98,10 @@ NO_STANDARD = N_("No poverty standard covers %(year)s: the standards cover the y
 NOT_INDICATORS = N_(
     "Not indicator(s) of the standard for %(year)s (%(standard)s): %(codes)s. The codes are listed on the "
     "sheet “Hướng dẫn”."
+)
+UNDER_REVIEW = N_(
+    "The review of %(year)s of this household's commune is run in the application: its results come from"
+    " the review round and its decision, not from a file."
 )
 DUPLICATE_REVIEW = N_("This household's result of the same year and kind is already in row %(other)s.")
 
@@ -537,15 +542,45 @@ def _check_single_head(checked: Checked, code: str, row: MemberRow, matched: set
 
 def _check_reviews(checked: Checked) -> None:
     seen: dict[tuple, int] = {}
+    in_rounds = _years_under_review(checked)
+    villages = {r.code: r.village for r in checked.parsed.households if r.code} if in_rounds else {}
     for row in checked.parsed.reviews:
         if row.household and (message := checked.household_problem(row.household)):
             checked.problems.at(REVIEWS, row.row, "household", message, code=row.household)
+        elif (
+            in_rounds
+            and row.household
+            and (_commune_of(checked, villages, row.household), row.year) in in_rounds
+        ):
+            checked.problems.at(REVIEWS, row.row, "year", UNDER_REVIEW, year=row.year)
         if row.year is not None:
             _check_standard(checked, row)
         key = (row.household, row.year, row.kind)
         if None not in key and key in seen:
             checked.problems.at(REVIEWS, row.row, "household", DUPLICATE_REVIEW, other=seen[key])
         seen.setdefault(key, row.row)
+
+
+def _years_under_review(checked: Checked) -> set[tuple[int, int]]:
+    """(commune, year) of the periodic reviews run in the application for the file's years: their
+    results come from the round (and its decision), never from a file."""
+    years = {row.year for row in checked.parsed.reviews if row.year is not None}
+    if not years:
+        return set()
+    rounds = select(ReviewRound.unit_id, ReviewRound.year).where(
+        ReviewRound.year.in_(years), ReviewRound.round_type == RoundType.PERIODIC
+    )
+    return {(unit_id, year) for unit_id, year in db.session.execute(rounds)}
+
+
+def _commune_of(checked: Checked, villages: dict[str, str | None], code: str) -> int | None:
+    """The commune a household lives in: its village on the file's first sheet (``villages``: code →
+    village code), else in the registry."""
+    village = checked.catalogue.villages.get(villages.get(code) or "")
+    stored = checked.registry.households.get(code)
+    unit_id = village.id if village is not None else (stored.unit_id if stored is not None else None)
+    commune = scope.unit_index().commune_of(unit_id) if unit_id is not None else None
+    return commune.id if commune is not None else None
 
 
 def _check_standard(checked: Checked, row: ReviewRow) -> None:

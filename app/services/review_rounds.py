@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -36,6 +36,7 @@ from app.models import (
     VillageMeeting,
 )
 from app.models.reviews import (
+    Criterion,
     RequestOutcome,
     ReviewKind,
     ReviewResult,
@@ -130,7 +131,10 @@ def period(row: ReviewRound) -> tuple[date, date]:
 
 
 def _check_day(row: ReviewRound, day: date, field_name: str, *, earliest: date | None = None) -> None:
+    """A day the procedure happened: within the round's period, and not after the real today."""
     first, last = period(row)
+    if day > clock.real_today():
+        raise RoundError(field_name, "date_in_future")
     if not (earliest or first) <= day <= last:
         raise RoundError(field_name, "date_outside_round")
 
@@ -163,7 +167,22 @@ class EntryInput:
     reason: str | None = None
 
 
+def _claim(row: ReviewRound) -> None:
+    """Take the round's row lock (a write that changes nothing) and read the round again: whoever
+    changes a round or its entries waits for whoever is at it, then sees what they did — two
+    recognitions, a double-submitted entry, a publication racing the recognition."""
+    db.session.execute(
+        update(ReviewRound)
+        .where(ReviewRound.id == row.id)
+        .values(opened_at=ReviewRound.opened_at)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(row)
+
+
 def _editable(row: ReviewRound) -> None:
+    """Claim the round; refuse once it is recognised."""
+    _claim(row)
     if row.stage == RoundStage.OFFICIAL:
         raise RoundError("stage", "round_recognised")
 
@@ -184,9 +203,9 @@ def record_entry(
         of the round's standard; a negative income; an override without a reason.
     """
     _editable(row)
-    if household.unit_id not in scope.unit_index().subtree(row.unit_id):
+    if not in_round(row, household):
         raise RoundError("household", "household_not_in_round")
-    if data.income < 0:
+    if data.income is None or data.income < 0:
         raise RoundError("income", "income_negative")
     indicators = list(db.session.scalars(select(Indicator).where(Indicator.id.in_(data.indicator_ids))))
     if len(indicators) != len(set(data.indicator_ids)) or any(
@@ -202,7 +221,11 @@ def record_entry(
         if len(reason) < REASON_MIN:
             raise RoundError("reason", "override_reason_required")
         result = ReviewResult(data.result)
-        criterion = computed.criterion if result == ReviewResult.POOR else None
+        criterion = (
+            _override_criterion(row, household, data.income, computed)
+            if result == ReviewResult.POOR
+            else None
+        )
     entry = db.session.scalars(
         select(ReviewEntry).where(ReviewEntry.round_id == row.id, ReviewEntry.household_id == household.id)
     ).first()
@@ -224,6 +247,24 @@ def record_entry(
         action = "review.override" if reason else "review.entry"
         audit.record(action, actor=user, ip=ip, obj=entry, changes=changes)
     return entry
+
+
+def _override_criterion(row: ReviewRound, household: Household, income: int, computed: Classification):
+    """The criterion of a result changed to poor: the computed one if it was poor already; under
+    QĐ 59/2015 (income or deprivation), income when at or under the poor line, else deprivation
+    (so poor by income and by deprivation still add up to poor); none under the later rules."""
+    if computed.result == ReviewResult.POOR:
+        return computed.criterion
+    lines = Lines.of(row.standard)
+    if lines.rule != "income_or_deprivation":
+        return None
+    poor_line = lines.poor_urban if household.area == "urban" else lines.poor_rural
+    return Criterion.INCOME if income <= poor_line else Criterion.DEPRIVATION
+
+
+def in_round(row: ReviewRound, household: Household) -> bool:
+    """Whether the household lives in the round's commune."""
+    return household.unit_id in scope.unit_index().subtree(row.unit_id)
 
 
 def _entry_snapshot(entry: ReviewEntry | None) -> dict:
@@ -287,6 +328,8 @@ def checklist(row: ReviewRound) -> Checklist:
         found.villages = [v for v in villages if v.id in reviewed]
     if not entries:
         found.missing.append("checklist_no_entries")
+    elif row.round_type == RoundType.PERIODIC and entries < households:
+        found.missing.append("checklist_households")
     if not all(found.meeting_done(v.id) for v in found.villages):
         found.missing.append("checklist_meetings")
     if not found.posted:
@@ -376,6 +419,11 @@ def set_posting(
         raise RoundError("posting_to", "dates_reversed")
     _check_day(row, posted_from, "posting_from")
     _check_day(row, posted_to, "posting_to")
+    last_meeting = db.session.scalar(
+        select(func.max(VillageMeeting.held_on)).where(VillageMeeting.round_id == row.id)
+    )
+    if last_meeting is not None and posted_from < last_meeting:
+        raise RoundError("posting_from", "posting_before_meetings")
     before = {"posting_from": row.posting_from, "posting_to": row.posting_to}
     row.posting_from, row.posting_to = posted_from, posted_to
     after = {"posting_from": posted_from, "posting_to": posted_to}
@@ -390,7 +438,7 @@ def add_request(
     :raises RoundError: household not of the round's commune; a date in the future.
     """
     _editable(row)
-    if household.unit_id not in scope.unit_index().subtree(row.unit_id):
+    if not in_round(row, household):
         raise RoundError("household", "household_not_in_round")
     _check_day(row, received_on, "received_on", earliest=date(row.year, 1, 1))
     request_row = ReviewRequest(round_id=row.id, household_id=household.id, received_on=received_on)
@@ -501,6 +549,7 @@ def recognise(
     """
     if user.role not in RECOGNISERS:
         raise RoundError("decision_number", "recognise_not_allowed")
+    _claim(row)
     if row.stage != RoundStage.PRELIMINARY:
         raise RoundError("stage", "preliminary_first")
     if not checklist(row).complete:
@@ -650,7 +699,7 @@ def preview_entry(row: ReviewRound, household: Household, form) -> Classificatio
     """The classification of the figures typed in an entry form, or None while they are
     incomplete (no valid income yet)."""
     income = getattr(form.income, "amount", None)
-    if income is None:
+    if income is None or income < 0:
         return None
     ids = {i.id for i in row.standard.indicators}
     deprived = sum(1 for i in (form.deprivations.data or []) if i in ids)

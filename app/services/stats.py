@@ -1,5 +1,6 @@
 """Headline figures, always counted from official review records."""
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -8,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Select, and_, func, select
 
 from app.extensions import db
-from app.models import ReviewRecord, ReviewRound, User
+from app.models import ReviewEntry, ReviewRecord, ReviewRound, User
 from app.models.reviews import Criterion, ReviewKind, ReviewResult, RoundStage, RoundType
 from app.services import scope
 from app.services.queries import count_if
@@ -76,44 +77,60 @@ def _official_years_down(user: User, *, complete: bool = True) -> Iterator[int]:
 
 
 def unfinished_years(user: User) -> frozenset[int]:
-    """The years whose periodic review is under way in the scope: some commune has opened it, and
-    not every commune of the scope (as the units stood that year) has had it recognised. A year
-    without any review round (results recorded before the application, or imported) is complete."""
-    rounds = db.session.execute(
-        select(ReviewRound.year, ReviewRound.unit_id, ReviewRound.stage).where(
-            ReviewRound.round_type == RoundType.PERIODIC, scope.scope_clause(ReviewRound, user)
-        )
+    """The years whose review is under way in the scope: a year in which some commune has a review
+    round, and some commune of the scope (as the units stood that year) has not finished it
+    (``finished_communes``). A year without any round (results recorded before the application,
+    or imported) is complete."""
+    years = db.session.scalars(
+        select(ReviewRound.year).where(scope.scope_clause(ReviewRound, user)).distinct()
     ).all()
-    recognised: dict[int, set[int]] = {}
-    for year, unit_id, stage in rounds:
-        done = recognised.setdefault(year, set())
-        if stage == RoundStage.OFFICIAL:
-            done.add(unit_id)
     index, allowed = scope.unit_index(), scope.scope_unit_ids(user)
-    return frozenset(
-        year
-        for year, done in recognised.items()
+    unfinished = set()
+    for year in years:
+        done, on = set(finished_communes(user, year)), date(year, 12, 31)
         if any(
-            index.units[i].is_commune_level
-            and index.units[i].is_valid_on(date(year, 12, 31))
-            and i not in done
+            index.units[i].is_commune_level and index.units[i].is_valid_on(on) and i not in done
             for i in allowed
-        )
-    )
+        ):
+            unfinished.add(year)
+    return frozenset(unfinished)
 
 
 def finished_communes(user: User, year: int) -> list[int]:
-    """The communes of the scope whose periodic review of ``year`` is recognised."""
-    return list(
-        db.session.scalars(
-            select(ReviewRound.unit_id).where(
-                ReviewRound.year == year,
-                ReviewRound.round_type == RoundType.PERIODIC,
-                ReviewRound.stage == RoundStage.OFFICIAL,
-                scope.scope_clause(ReviewRound, user),
-            )
+    """The communes of the scope whose results of ``year`` are complete: their periodic review of
+    the year is recognised, or (with no periodic round that year) they hold official results of
+    the year beyond those their recognised regular reviews wrote — an import of the year's list.
+    A regular review alone (a few households that asked) does not make a year."""
+    rounds = db.session.execute(
+        select(ReviewRound.id, ReviewRound.unit_id, ReviewRound.round_type, ReviewRound.stage).where(
+            ReviewRound.year == year, scope.scope_clause(ReviewRound, user)
+        )
+    ).all()
+    periodic = {r.unit_id: r.stage for r in rounds if r.round_type == RoundType.PERIODIC}
+    regular = [r.id for r in rounds if r.round_type == RoundType.REGULAR and r.stage == RoundStage.OFFICIAL]
+    written_by_regular = Counter(
+        dict(
+            db.session.execute(
+                select(ReviewRound.unit_id, func.count())
+                .join(ReviewEntry, ReviewEntry.round_id == ReviewRound.id)
+                .where(ReviewRound.id.in_(regular))
+                .group_by(ReviewRound.unit_id)
+            ).all()
         )
     )
+    index, recorded = scope.unit_index(), Counter()
+    for unit_id, count in db.session.execute(
+        select(ReviewRecord.unit_id, func.count())
+        .where(ReviewRecord.year == year, ReviewRecord.kind == ReviewKind.OFFICIAL)
+        .where(scope.scope_clause(ReviewRecord, user))
+        .group_by(ReviewRecord.unit_id)
+    ):
+        commune = index.commune_of(unit_id)
+        if commune is not None:
+            recorded[commune.id] += count
+    done = {unit for unit, stage in periodic.items() if stage == RoundStage.OFFICIAL}
+    done |= {c for c, n in recorded.items() if c not in periodic and n > written_by_regular[c]}
+    return sorted(done)
 
 
 def latest_official_year(user: User) -> int | None:

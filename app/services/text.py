@@ -1,4 +1,4 @@
-"""Vietnamese text folding for diacritic-insensitive search."""
+"""Vietnamese text: folding for diacritic-insensitive search, and sums of money as people type them."""
 
 import re
 import unicodedata
@@ -19,3 +19,19 @@ def fold(text: str | None) -> str:
 def search_terms(query: str | None) -> list[str]:
     """The folded words of a search box, each of which must match."""
     return [term for term in fold(query).split(" ") if term][:8]
+
+
+#: the most a household's income per person per month can plausibly be (đồng)
+MAX_INCOME = 1_000_000_000
+#: a whole sum of đồng: digits, or groups of three after "." or "," ("1.500.000", "1,500,000")
+MONEY_TEXT = re.compile(r"-?(\d{1,3}([.,]\d{3})+|\d+)")
+_MONEY_NOISE = re.compile(r"\s|đồng|đ|₫|VND", re.IGNORECASE)
+
+
+def parse_amount(text: str) -> int | None:
+    """The whole sum of đồng ``text`` shows ("700.000", "700,000 đ", "700000"), or None: decimals
+    ("650000.00", "650.000,00") are refused rather than read as a hundred times more."""
+    cleaned = _MONEY_NOISE.sub("", text or "")
+    if not cleaned.isascii() or not MONEY_TEXT.fullmatch(cleaned):
+        return None
+    return int(re.sub(r"[.,]", "", cleaned))

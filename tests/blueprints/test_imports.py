@@ -750,3 +750,21 @@ def test_every_state_of_the_pages_obeys_the_csp(app, world_a, storage, login_as)
     check(ready)
     check("/imports/?page=1", "import-history")
     assert seen == {"queued", "invalid", "ready", "committing", "committed"}
+
+
+def test_results_of_a_year_reviewed_in_the_application_cannot_be_imported(app, world_a, storage, login_as):
+    """Commune A runs its 2020 periodic review in the application: a file's 2020 results for its
+    households are refused (they come from the round and its decision); 2019's still import."""
+    from tests.factories import make_round
+
+    make_round(world_a.commune_a, 2020)
+    db.session.commit()
+    before = snapshot()
+    client = login_as(world_a.users.staff_a)
+    batch = upload_and_parse(client, xlsx(valid_rows()))
+    assert batch.status == "invalid"
+    assert {(p["sheet"], p["column"], p["message"]) for p in batch.problems} == {
+        (REVIEWS, "B", service.UNDER_REVIEW)  # the year column of the 2020 rows, and only them
+    }
+    assert {p["params"]["year"] for p in batch.problems} == {2020}
+    assert snapshot() == before

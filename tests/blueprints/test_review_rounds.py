@@ -4,6 +4,7 @@ years while a periodic review is under way."""
 
 import io
 import re
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -18,7 +19,7 @@ PDF = b"%PDF-1.4\n% minutes\n"
 
 @pytest.fixture
 def today(app, monkeypatch):
-    monkeypatch.setitem(app.config, "APP_TODAY", "2020-12-01")
+    monkeypatch.setitem(app.config, "TODAY", date(2020, 12, 1))
 
 
 def open_round(client, world, year=2020, round_type="periodic", month=0, unit=None):
@@ -336,3 +337,87 @@ def test_the_round_exports_its_households_as_filtered(world, login_as, today):
     every = staff.get(f"/reviews/{round_id}/export?format=xlsx")
     assert every.status_code == 200 and every.data[:2] == b"PK"
     assert login_as(world.users.staff_b).get(f"/reviews/{round_id}/export?format=csv").status_code == 404
+
+
+def test_decimal_or_absurd_incomes_are_refused_not_misread(world, login_as, today):
+    staff = login_as(world.users.staff_a)
+    round_id = open_round(staff, world)
+    for typed in ("650000.00", "650.000,00", "1" * 20, "-5"):
+        response = record(staff, round_id, world.households.duc, typed)
+        assert response.status_code == 422, typed
+    assert db.session.scalar(select(func.count()).select_from(ReviewEntry)) == 0
+
+
+def test_an_override_to_poor_keeps_the_criteria_adding_up(world, login_as, today):
+    staff = login_as(world.users.staff_a)
+    round_id = open_round(staff, world)
+    reason = "Họp dân thôn thống nhất: hộ mất nguồn thu từ rừng trồng sau lũ"
+    assert (
+        record(staff, round_id, world.households.duc, "950.000", result="poor", reason=reason).status_code
+        == 303
+    )
+    assert entry_of(round_id, world.households.duc).criterion == "deprivation"  # above the poor line
+    assert (
+        record(staff, round_id, world.households.lan, "1.500.000", result="poor", reason=reason).status_code
+        == 303
+    )
+    assert entry_of(round_id, world.households.lan).criterion == "deprivation"
+
+
+def test_the_entry_page_is_only_for_the_rounds_households(world, login_as, today):
+    round_id = open_round(login_as(world.users.staff_a), world)
+    district_staff = login_as(world.users.staff)
+    pao = world.households.pao  # commune B
+    assert district_staff.get(f"/reviews/{round_id}/households/{pao.id}").status_code == 404
+    assert record(district_staff, round_id, pao, "500.000").status_code == 404
+
+
+def test_a_periodic_review_needs_every_household_before_recognition(world, login_as, today):
+    staff, manager = login_as(world.users.staff_a), login_as(world.users.manager)
+    round_id = open_round(staff, world)
+    assert record(staff, round_id, world.households.duc, "1.500.000").status_code == 303  # Lan not recorded
+    staff.post_form(f"/reviews/{round_id}/preliminary")
+    complete_checklist(staff, round_id, world)
+    refused = recognise(manager, round_id)
+    assert refused.status_code == 422
+    assert "còn hộ chưa được ghi nhận" in refused.get_data(as_text=True)
+    assert record(staff, round_id, world.households.lan, "1.500.000").status_code == 303
+    assert recognise(manager, round_id).status_code == 303
+    assert recognise(manager, round_id, number="126/QĐ-UBND").status_code == 422  # once only
+    assert {r.decision_number for r in db.session.scalars(select(ReviewRecord))} == {None, "125/QĐ-UBND"}
+
+
+def test_a_regular_review_alone_does_not_make_a_year(world, login_as, today):
+    staff, manager = login_as(world.users.staff_a), login_as(world.users.manager)
+    round_id = open_round(staff, world, round_type="regular", month=10)
+    assert record(staff, round_id, world.households.duc, "1.500.000").status_code == 303
+    staff.post_form(f"/reviews/{round_id}/preliminary")
+    for village in (world.village_a1,):  # a regular review meets where it reviewed
+        staff.post_form(
+            f"/reviews/{round_id}/meetings/{village.id}",
+            {"village": village.id, "held_on": "2020-10-20", "attendees": 9, "agreeing": 9},
+        )
+        for n in (1, 2):
+            staff.post_form(
+                f"/reviews/{round_id}/meetings/{village.id}/minutes",
+                {"file": (io.BytesIO(PDF), f"bien-ban-{n}.pdf")},
+            )
+    staff.post_form(
+        f"/reviews/{round_id}/posting", {"posting_from": "2020-10-21", "posting_to": "2020-10-28"}
+    )
+    assert recognise(manager, round_id, on="2020-11-02").status_code == 303
+    # one household's regular review: 2020 is not a year of figures for the district or commune A
+    assert stats.official_years(world.users.manager) == [2019]
+    assert stats.official_years(world.users.staff_a) == [2019]
+    assert stats.unfinished_years(world.users.manager) == {2020}
+
+
+def test_a_date_after_the_real_today_is_refused(world, login_as, app, monkeypatch):
+    tomorrow = date.today() + timedelta(days=1)
+    monkeypatch.setitem(app.config, "TODAY", tomorrow)
+    staff = login_as(world.users.staff_a)
+    round_id = open_round(staff, world, year=tomorrow.year, round_type="regular", month=tomorrow.month)
+    url = f"/reviews/{round_id}/meetings/{world.village_a1.id}"
+    data = {"village": world.village_a1.id, "held_on": tomorrow.isoformat(), "attendees": 10, "agreeing": 6}
+    refused = staff.post_form(url, data)
+    assert refused.status_code == 422 and "tương lai" in refused.get_data(as_text=True)

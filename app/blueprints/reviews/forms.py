@@ -1,7 +1,5 @@
 """Forms of a review round: opening it, a household's figures, the checklist, recognition."""
 
-import re
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -11,23 +9,23 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from app import labels
 from app.forms import MultiCheckboxField
 from app.models.reviews import RequestOutcome, ReviewResult, RoundType
-
-MONEY = re.compile(r"[\s.,]|đ|₫|VND", re.IGNORECASE)
+from app.services.text import MAX_INCOME, parse_amount
 
 
 class MoneyField(StringField):
-    """A sum in đồng as people type it: "700.000", "700,000", "700 000 đ" or "700000"."""
+    """A whole sum in đồng as people type it: "700.000", "700,000", "700 000 đ" or "700000"."""
+
+    amount: int | None = None
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
-        self.amount = None
-        text = MONEY.sub("", self.data or "")
-        if text.isascii() and text.isdigit():
-            self.amount = int(text)
+        self.amount = parse_amount(self.data or "")
 
     def pre_validate(self, form):
         if (self.data or "").strip() and self.amount is None:
             raise ValidationError(_l("Enter a sum in đồng, for example 700.000."))
+        if self.amount is not None and not 0 <= self.amount <= MAX_INCOME:
+            raise ValidationError(_l("Enter an income between 0 and 1.000.000.000 đồng."))
 
 
 class OpenRoundForm(FlaskForm):

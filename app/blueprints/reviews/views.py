@@ -301,6 +301,8 @@ def entry(round_id: int, household_id: int):
     """A household's figures in the round: income, deprivations, and the result they give."""
     row = _round(round_id)
     household = scope.get_or_404(Household, household_id, current_user)
+    if not review_rounds.in_round(row, household):
+        abort(404)
     current = review_rounds.entry_of(row, household)
     form = forms.EntryForm(standard=row.standard)
     if request.method == "GET" and current is not None:
@@ -358,6 +360,8 @@ def classify_preview(round_id: int, household_id: int):
     """The result the figures typed so far give (the entry form's live preview)."""
     row = _round(round_id)
     household = scope.get_or_404(Household, household_id, current_user)
+    if not review_rounds.in_round(row, household):
+        abort(404)
     form = forms.EntryForm(standard=row.standard)
     form.validate()
     computed = review_rounds.preview_entry(row, household, form)
