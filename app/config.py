@@ -62,7 +62,9 @@ class Config:
     #: a report's sections read side by side in this many threads (0 or 1: in turn)
     REPORT_SECTION_THREADS: int = int(os.environ.get("REPORT_SECTION_THREADS", "4"))
 
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    #: hide_parameters: a failed statement's error (in a log, a failed job) never carries its values —
+    #: citizen IDs, names — only the SQL
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "giamngheo_session"

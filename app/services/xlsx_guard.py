@@ -41,7 +41,6 @@ NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 MACRO_PARTS = ("xl/vbaproject.bin", "xl/macrosheets/", "xl/dialogsheets/")  # OPC names ignore case
 MACRO_TOKENS = (b"macroenabled", b"vbaproject")  # searched in the lower-cased [Content_Types].xml
 ENTITY_TOKENS = (b"<!DOCTYPE", b"<!ENTITY")
-XML_SUFFIXES = (".xml", ".rels")
 
 
 def N_(msgid: str) -> str:
@@ -183,9 +182,8 @@ class _Inflater:
         """Inflates every member ([Content_Types].xml first); returns the sheet names."""
         sheets: tuple[str, ...] = ()
         for info in sorted(infos, key=lambda info: info.filename != CONTENT_TYPES):
-            chunks: Iterable[bytes] = self.chunks(info)
-            if info.filename.endswith(XML_SUFFIXES):
-                chunks = _watch(chunks, ENTITY_TOKENS, "xml_entities")
+            # every part, whatever its name says: a rels file may point the workbook at any name
+            chunks: Iterable[bytes] = _watch(_utf8(self.chunks(info)), ENTITY_TOKENS, "xml_entities")
             if info.filename == CONTENT_TYPES:
                 chunks = _watch(chunks, MACRO_TOKENS, "macros", fold=True)
             if info.filename == WORKBOOK:
@@ -211,6 +209,17 @@ class _Inflater:
             raise
         except Exception as exc:  # bad CRC, truncated or invalid deflate data, mangled local header
             raise UploadRefused("corrupt", inflated=self.total) from exc
+
+
+def _utf8(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Passes the chunks through, refusing a part in UTF-16 (a byte-order mark, or NUL beside its
+    first "<"): Excel writes UTF-8, and a UTF-16 part would hide its markup from ``_watch``."""
+    first = True
+    for chunk in chunks:
+        if first and (chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or chunk[:2] in (b"<\x00", b"\x00<")):
+            raise UploadRefused("not_xlsx")
+        first = False
+        yield chunk
 
 
 def _watch(

@@ -174,6 +174,28 @@ def test_entity_declaration_across_two_chunks_is_refused():
     assert refused(rezip(WORKBOOK, {"xl/worksheets/sheet1.xml": sheet})).code == "xml_entities"
 
 
+def test_entities_in_a_part_not_named_xml_are_refused():
+    """A rels file can point the workbook at a part of any name: every part is searched."""
+    strings = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><sst>&a;</sst>'
+    assert refused(rezip(WORKBOOK, {"xl/strings.bin": strings})).code == "xml_entities"
+
+
+@pytest.mark.parametrize("bom", [b"\xff\xfe", b"\xfe\xff", b""])
+def test_a_part_in_utf16_is_refused(bom):
+    """UTF-16 would hide "<!DOCTYPE" from the byte search; Excel writes UTF-8 only."""
+    text = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
+    encoded = bom + text.encode("utf-16-le" if bom != b"\xfe\xff" else "utf-16-be")
+    assert refused(rezip(WORKBOOK, {"xl/worksheets/sheet1.xml": encoded})).code == "not_xlsx"
+
+
+def test_openpyxl_reads_with_defusedxml():
+    """The second line of defence: openpyxl parses with defusedxml (a runtime dependency), which
+    refuses entity declarations the guard would have missed."""
+    from openpyxl.xml import DEFUSEDXML
+
+    assert DEFUSEDXML
+
+
 def test_workbook_without_sheets_is_refused():
     empty = (
         b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets/></workbook>'
