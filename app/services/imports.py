@@ -758,11 +758,13 @@ def _same_record(record: ReviewRecord, standard, found: reviews.Result, moved) -
     return reviews.is_same(record, reviews.record_values(standard, found, moved), found.deprivations)
 
 
-def apply(checked: Checked, planned: Plan, written: Written) -> dict[str, dict[str, int]]:
+def apply(
+    checked: Checked, planned: Plan, written: Written, actor: User | None = None
+) -> dict[str, dict[str, int]]:
     """Write the plan (the caller commits, or rolls back on any error); returns what was done.
     ``written(done, total)`` is called every PROGRESS_EVERY review results written."""
     now = audit.utcnow()
-    homes = _write_households(checked, planned, now)
+    homes = _write_households(checked, planned, now, actor)
     counts = planned.counts
     counts["reviews"] = _three(Counter())
     # write_record flushes what it wrote; an autoflush before each of its queries would only flush
@@ -784,28 +786,52 @@ def _write_review(household: Household, change: ReviewChange, now) -> bool:
     return wrote
 
 
-def _write_households(checked: Checked, planned: Plan, now) -> dict[str, Household]:
-    """Create and update the households and members; returns every household of the file by code."""
+def _write_households(checked: Checked, planned: Plan, now, actor: User | None) -> dict[str, Household]:
+    """Create and update the households and members, each change audited in the record's history
+    as an edit by the uploader would be; returns every household of the file by code."""
     homes = dict(checked.registry.households)
     touched: set[str] = set()
+    history: list[tuple[str, Any, dict]] = []
     for change in planned.households:
         if change.code not in homes:
             homes[change.code] = Household(code=change.code, created_at=now, updated_at=now)
             db.session.add(homes[change.code])
         if change.values:
+            history.append(_audited(homes[change.code], change))
             _set(homes[change.code], {**change.values, "updated_at": now})
             touched.add(change.code)
     for change in (*planned.members, *planned.renames):
         if change.stored is None:
-            homes[change.code].members.append(Member(**change.values))
+            member = Member(**change.values)
+            homes[change.code].members.append(member)
+            history.append(_audited(member, change))
         else:
+            history.append(_audited(change.stored, change))
             _set(change.stored, change.values)
         if change.values:
             touched.add(change.code)
     for code in touched:
         rebuild_search_text(homes[code])
     db.session.flush()
+    for action, obj, changes in history:
+        if changes:
+            audit.record(action, actor=actor, obj=obj, changes=changes)
     return homes
+
+
+def _audited(obj: Any, change: Change) -> tuple[str, Any, dict]:
+    """(action, object, ``{field: [before, after]}``) of one change, read before it is made."""
+    created = change.stored is None
+    before = {} if created else {key: _plain(getattr(obj, key)) for key in change.values}
+    changes = {key: [before.get(key), _plain(value)] for key, value in change.values.items()}
+    return ("create" if created else "update", obj, changes)
+
+
+def _plain(value: Any) -> Any:
+    """A value as the audit log keeps it: causes and needs by their codes, as household edits do."""
+    if isinstance(value, list | tuple):
+        return [getattr(item, "code", item) for item in value]
+    return value
 
 
 def _set(obj: Any, values: dict) -> None:
@@ -813,47 +839,40 @@ def _set(obj: Any, values: dict) -> None:
         setattr(obj, key, value)
 
 
-# -- the jobs' work -----------------------------------------------------------------------------
+# -- the jobs' work (app/tasks/imports.py runs it and commits) -----------------------------------
 
 
-class _RowProgress:
-    """Commits ``rows_done`` / ``rows_total`` at the start and every PROGRESS_EVERY rows read, so
-    the page polling the batch sees the reading move (nothing else is pending then)."""
-
-    def __init__(self, batch_id: int) -> None:
-        self.batch_id, self.next_at = batch_id, 0
-
-    def __call__(self, done: int, total: int) -> None:
-        if done >= self.next_at:
-            db.session.execute(
-                update(ImportBatch)
-                .where(ImportBatch.id == self.batch_id)
-                .values(rows_done=done, rows_total=total)
-                .execution_options(synchronize_session=False)
-            )
-            db.session.commit()
-            self.next_at = done + PROGRESS_EVERY
-
-
-def _start(batch_id: int, before: tuple[str, ...], status: str) -> ImportBatch | None:
+def start(batch_id: int, before: tuple[str, ...], status: str) -> ImportBatch | None:
+    """The batch, moved to ``status``, if it is in one of ``before`` (None: cancelled meanwhile,
+    or done by an earlier attempt)."""
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None or batch.status not in before:
-        return None  # cancelled meanwhile, or already done by an earlier attempt
+        return None
     batch.status, batch.rows_done = status, 0
-    db.session.commit()
     return batch
 
 
-def evaluate(batch: ImportBatch) -> Checked:
+def note_progress(batch_id: int, done: int, total: int) -> None:
+    """How many rows the reading has reached (the page polling the batch shows it)."""
+    db.session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch_id)
+        .values(rows_done=done, rows_total=total)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def evaluate(batch: ImportBatch, progress: Callable[[int, int], None]) -> Checked:
     """Read the batch's stored file and check it against the registry as it is now."""
     path = stored_path(batch)
     if not path.is_file():
         raise FileNotFoundError(f"the stored file of import {batch.id} is missing")
-    parsed = read_workbook(path, _RowProgress(batch.id))
+    parsed = read_workbook(path, progress)
     return check(parsed, Catalogue.load(batch.unit_id))
 
 
-def _checked(batch: ImportBatch, checked: Checked, counts: dict) -> None:
+def record_check(batch: ImportBatch, checked: Checked, counts: dict) -> None:
+    """What the parse found: invalid with its problems, or ready with the planned ``counts``."""
     batch.rows_total = batch.rows_done = checked.parsed.rows
     batch.problems = checked.problems.listed()
     batch.problem_count = checked.problems.count
@@ -863,31 +882,11 @@ def _checked(batch: ImportBatch, checked: Checked, counts: dict) -> None:
     batch.error = None
 
 
-def parse(batch_id: int) -> str:
-    """The parse job: check a queued batch and leave it invalid (with its problems) or ready
-    (with what it would create, update and leave unchanged). Writes nothing but the batch."""
-    batch = _start(batch_id, (S.QUEUED, S.PARSING), S.PARSING)
-    if batch is None:
-        return "skipped"
-    checked = evaluate(batch)
-    _checked(batch, checked, {} if checked.problems else plan(checked).counts)
-    db.session.commit()
-    return batch.status
-
-
-def commit(batch_id: int, written: Written = lambda done, total: None) -> str:
-    """The commit job: check a confirmed batch again and write it, all in one transaction; a file
-    that is no longer valid goes back to invalid with its problems, and nothing is written."""
-    batch = _start(batch_id, (S.COMMITTING,), S.COMMITTING)
-    if batch is None:
-        return "skipped"
-    checked = evaluate(batch)
-    if checked.problems:
-        _checked(batch, checked, {})
-        db.session.commit()
-        return batch.status
-    counts = apply(checked, plan(checked), written)
+def write(batch: ImportBatch, checked: Checked, written: Written) -> None:
+    """Write a valid, confirmed file (the caller commits, or rolls back on any error) and record
+    what was done on the batch, audited."""
     uploader = db.session.get(User, batch.user_id)
+    counts = apply(checked, plan(checked), written, uploader)
     audit.record(
         "import",
         actor=uploader,
@@ -897,14 +896,11 @@ def commit(batch_id: int, written: Written = lambda done, total: None) -> str:
     batch.status, batch.counts, batch.error = S.COMMITTED, counts, None
     batch.rows_total = batch.rows_done = checked.parsed.rows
     batch.committed_at = audit.utcnow()
-    db.session.commit()
-    return batch.status
 
 
-def attempt_failed(batch_id: int, error: BaseException, *, final: bool) -> None:
-    """Note a failed attempt (whatever it wrote is rolled back); after the last one the batch is
-    ``failed`` with a readable reason (citizen IDs masked)."""
-    db.session.rollback()
+def note_failure(batch_id: int, error: BaseException, *, final: bool) -> None:
+    """A failed attempt on the batch (after the caller rolled back what it wrote); after the last
+    one the batch is ``failed`` with a readable reason (citizen IDs masked)."""
     values = {"error": audit.mask_citizen_id(f"{type(error).__name__}: {error}")[:500]}
     if final:
         values["status"] = S.FAILED
@@ -914,4 +910,3 @@ def attempt_failed(batch_id: int, error: BaseException, *, final: bool) -> None:
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()

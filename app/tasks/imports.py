@@ -14,22 +14,74 @@ from rq import get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from app.extensions import db
+from app.models.imports import ImportStatus as S
 from app.services import imports
 from app.tasks.queues import enqueue, redis_client
 
 
-def parse_import(batch_id: int) -> str:
-    """Check a queued batch: invalid with its problems, or ready with its planned counts."""
+class _RowProgress:
+    """Commits ``rows_done`` / ``rows_total`` at the start and every PROGRESS_EVERY rows read, so
+    the page polling the batch sees the reading move (nothing else is pending then)."""
+
+    def __init__(self, batch_id: int) -> None:
+        self.batch_id, self.next_at = batch_id, 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if done >= self.next_at:
+            imports.note_progress(self.batch_id, done, total)
+            db.session.commit()
+            self.next_at = done + imports.PROGRESS_EVERY
+
+
+def parse(batch_id: int) -> str:
+    """Check a queued batch and leave it invalid (with its problems) or ready (with what it would
+    create, update and leave unchanged). Writes nothing but the batch."""
+    batch = imports.start(batch_id, (S.QUEUED, S.PARSING), S.PARSING)
+    if batch is None:
+        return "skipped"
+    db.session.commit()
+    checked = imports.evaluate(batch, _RowProgress(batch_id))
+    imports.record_check(batch, checked, {} if checked.problems else imports.plan(checked).counts)
+    db.session.commit()
+    return batch.status
+
+
+def commit(batch_id: int, written: imports.Written = lambda done, total: None) -> str:
+    """Check a confirmed batch again and write it, all in one transaction; a file that is no
+    longer valid goes back to invalid with its problems, and nothing is written."""
+    batch = imports.start(batch_id, (S.COMMITTING,), S.COMMITTING)
+    if batch is None:
+        return "skipped"
+    db.session.commit()
+    checked = imports.evaluate(batch, _RowProgress(batch_id))
+    if checked.problems:
+        imports.record_check(batch, checked, {})
+    else:
+        imports.write(batch, checked, written)
+    db.session.commit()
+    return batch.status
+
+
+def _failed(batch_id: int, error: BaseException) -> None:
+    """Roll back whatever the attempt wrote and note it on the batch (RQ retries, or keeps it)."""
     job = get_current_job()
+    db.session.rollback()
+    imports.note_failure(batch_id, error, final=job is None or not job.retries_left)
+    db.session.commit()
+
+
+def parse_import(batch_id: int) -> str:
+    """The parse job: check a queued batch for its preview."""
     try:
-        return imports.parse(batch_id)
+        return parse(batch_id)
     except Exception as error:
-        imports.attempt_failed(batch_id, error, final=job is None or not job.retries_left)
+        _failed(batch_id, error)
         raise
 
 
 def commit_import(batch_id: int) -> str:
-    """Check a confirmed batch again and write it in one transaction (or write nothing)."""
+    """The commit job: check a confirmed batch again and write it in one transaction (or nothing)."""
     job = get_current_job()
 
     def written(done: int, total: int) -> None:
@@ -38,9 +90,9 @@ def commit_import(batch_id: int) -> str:
             job.save_meta()
 
     try:
-        return imports.commit(batch_id, written)
+        return commit(batch_id, written)
     except Exception as error:
-        imports.attempt_failed(batch_id, error, final=job is None or not job.retries_left)
+        _failed(batch_id, error)
         raise
 
 

@@ -768,3 +768,27 @@ def test_results_of_a_year_reviewed_in_the_application_cannot_be_imported(app, w
     }
     assert {p["params"]["year"] for p in batch.problems} == {2020}
     assert snapshot() == before
+
+
+def test_what_an_import_changes_is_in_each_records_history(app, world_a, storage, login_as):
+    from app.models import AuditLog
+
+    client = login_as(world_a.users.staff_a)
+    batch = upload_and_parse(client, xlsx(valid_rows()))
+    confirm(client, batch)
+    run_jobs()
+    new = db.session.scalars(select(Household).where(Household.code == "A-0100")).one()
+    rows = db.session.scalars(
+        select(AuditLog).where(AuditLog.object_type == "households", AuditLog.object_id == new.id)
+    ).all()
+    assert [(r.action, r.actor_id) for r in rows] == [("create", world_a.users.staff_a.id)]
+    assert rows[0].changes["head_name"] == [None, "Nông Văn Pảo"]
+    members = db.session.scalars(
+        select(AuditLog).where(
+            AuditLog.object_type == "members", AuditLog.object_id.in_([m.id for m in new.members])
+        )
+    ).all()
+    assert len(members) == len(new.members)
+    for row in members:  # citizen IDs are masked in the log
+        shown = (row.changes.get("citizen_id") or [None, None])[1]
+        assert shown is None or not shown.isdigit()
