@@ -232,6 +232,12 @@ MESSAGES = {
     "decision_number_required": _l("Enter the decision's number."),
     "decision_before_posting": _l("The decision cannot come before the end of the public posting."),
     "household_code_unknown": _l("No household of this commune has this code."),
+    "import_read_interrupted": _l(
+        "The check stopped before the end (its worker was lost). Upload the file again."
+    ),
+    "import_write_interrupted": _l(
+        "The writing stopped before the end (its worker was lost); nothing was written. Confirm again."
+    ),
 }
 
 

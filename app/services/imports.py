@@ -103,6 +103,10 @@ UNDER_REVIEW = N_(
     "The review of %(year)s of this household's commune is run in the application: its results come from"
     " the review round and its decision, not from a file."
 )
+INTERRUPTED_READ = N_("The check stopped before the end (its worker was lost). Upload the file again.")
+INTERRUPTED_WRITE = N_(
+    "The writing stopped before the end (its worker was lost); nothing was written. Confirm again."
+)
 DUPLICATE_REVIEW = N_("This household's result of the same year and kind is already in row %(other)s.")
 
 Written = Callable[[int, int], None]
@@ -218,6 +222,24 @@ def unconfirm(user: User, batch: ImportBatch) -> bool:
 def cancel(user: User, batch: ImportBatch) -> bool:
     """Give up a checked batch of the user's own (the caller commits, then ``discard``s the file)."""
     return _move(batch, user, (S.READY, S.INVALID), S.CANCELLED)
+
+
+def in_progress() -> list[ImportBatch]:
+    """The batches a job is reading or writing, or should be."""
+    return list(
+        db.session.scalars(
+            select(ImportBatch).where(ImportBatch.status.in_((S.QUEUED, S.PARSING, S.COMMITTING)))
+        )
+    )
+
+
+def interrupted(batch: ImportBatch) -> None:
+    """A batch whose job stopped for good without saying so (its worker was killed): reading
+    fails (upload the file again); writing goes back to ready (nothing was written: confirm again)."""
+    if batch.status == S.COMMITTING:
+        batch.status, batch.error = S.READY, "import_write_interrupted"  # app.labels.MESSAGES
+    else:
+        batch.status, batch.error = S.FAILED, "import_read_interrupted"
 
 
 def discard(batch: ImportBatch) -> None:

@@ -12,7 +12,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.exceptions import NoSuchJobError
-from rq.job import Job
+from rq.job import Job, JobStatus
 
 from app.extensions import db
 from app.models.imports import ImportStatus as S
@@ -115,3 +115,35 @@ def written_so_far(batch_id: int) -> dict | None:
     except (NoSuchJobError, RedisError):
         return None
     return job.meta.get("written")
+
+
+#: RQ states of a job that will still run (or is running)
+_ON_ITS_WAY = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
+
+
+def _job_status(func: Callable, batch_id: int) -> JobStatus | None:
+    try:
+        return Job.fetch(job_id(func, batch_id), connection=redis_client()).get_status()
+    except NoSuchJobError:
+        return None
+
+
+def sweep_imports() -> int:
+    """Every minute (app/tasks/schedule.py): the batches whose job will never come back — Redis
+    lost it, or its worker was killed and RQ gave up on it — instead of waiting for ever. A job
+    Redis no longer has is enqueued again (both jobs are safe to run again); one that stopped for
+    good leaves the batch ``failed`` (reading) or back to ``ready`` (writing: nothing was written,
+    the transaction died with the worker) with the reason. Returns how many batches it moved."""
+    moved = 0
+    for batch in imports.in_progress():
+        func = commit_import if batch.status == S.COMMITTING else parse_import
+        status = _job_status(func, batch.id)
+        if status in _ON_ITS_WAY:
+            continue
+        if status is None:
+            dispatch(func, batch.id)
+        else:
+            imports.interrupted(batch)
+            db.session.commit()
+        moved += 1
+    return moved

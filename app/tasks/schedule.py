@@ -6,6 +6,7 @@ Cron fields use the scheduler process's local time: run it with
 
 from rq import cron
 
+from app.tasks.imports import sweep_imports
 from app.tasks.maintenance import analyze_database, purge_sessions
 from app.tasks.notifications import deadline_reminders, email_digest
 from app.tasks.reports import report_deadline_notices, schedule_reports, sweep_reports
@@ -17,4 +18,5 @@ cron.register(email_digest, "default", cron="30 6 * * *", name="email_digest")
 # reports: the day's cut-off ends at midnight; instances and their generation just before it
 cron.register(schedule_reports, "default", cron="30 23 * * *", name="schedule_reports")
 cron.register(sweep_reports, "default", cron="* * * * *", name="sweep_reports")
+cron.register(sweep_imports, "default", cron="* * * * *", name="sweep_imports")
 cron.register(report_deadline_notices, "default", cron="10 6 * * *", name="report_deadline_notices")

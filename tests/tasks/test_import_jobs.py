@@ -158,3 +158,42 @@ def test_a_commit_that_breaks_half_way_writes_nothing(app, world, setup, login_a
         )
         == 0
     )
+
+
+def test_the_sweep_sends_a_lost_job_again_and_releases_a_dead_one(app, world, setup):
+    """Redis lost the commit job: it is enqueued again. The job stopped for good without saying so
+    (its worker was killed, RQ gave up): the batch goes back to ready with the reason, not writing
+    for ever. A job on its way is left alone."""
+    from rq.job import Job, JobStatus
+
+    from app.extensions import db
+    from app.models import ImportBatch
+    from app.services.audit import utcnow
+    from app.tasks import imports as jobs
+
+    def batch(status: str) -> ImportBatch:
+        row = ImportBatch(
+            user_id=world.users.staff_a.id, unit_id=world.commune_a.id, filename="x.xlsx", sha256="0" * 64,
+            size=1, stored_name=f"{uuid.uuid4().hex}.xlsx", status=status, created_at=utcnow(),
+        )  # fmt: skip
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    writing, reading = batch("committing"), batch("queued")
+    connection = get_queue(setup.queue).connection
+    for stale in (jobs.job_id(jobs.commit_import, writing.id), jobs.job_id(jobs.parse_import, reading.id)):
+        if Job.exists(stale, connection=connection):  # an earlier test's batch of the same id
+            Job.fetch(stale, connection=connection).delete()
+    jobs.dispatch(jobs.parse_import, reading.id)  # on its way
+    assert jobs.sweep_imports() == 1
+    queued = get_queue(setup.queue).job_ids
+    assert jobs.job_id(jobs.commit_import, writing.id) in queued
+    assert jobs.job_id(jobs.parse_import, reading.id) in queued
+
+    job = Job.fetch(jobs.job_id(jobs.commit_import, writing.id), connection=connection)
+    job.set_status(JobStatus.FAILED)
+    assert jobs.sweep_imports() == 1
+    db.session.refresh(writing)
+    assert (writing.status, writing.error) == ("ready", "import_write_interrupted")
+    assert jobs.sweep_imports() == 0
