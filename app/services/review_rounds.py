@@ -3,7 +3,7 @@ household's figures, keep the procedure's checklist, publish the preliminary res
 recognise the official ones.
 
 A round's entries are the clerk's working figures; the figures of the district only ever come
-from review records (``reviews.write_record``), written when the preliminary results are
+from review records (``reviews.write_records``), written when the preliminary results are
 published (kind "preliminary") and when the commune chairman's decision recognises them (kind
 "official"). Entries can be corrected until recognition: the difference between a year's
 preliminary and official results is then visible on the movements page.
@@ -504,21 +504,23 @@ def _entries(row: ReviewRound) -> list[ReviewEntry]:
 def _write_results(row: ReviewRound, kind: str, decision: tuple[str, date] | None = None) -> int:
     """Write every entry of the round as a review record of ``kind``; how many records changed."""
     number, day = decision or (None, None)
-    now, written = audit.utcnow(), 0
-    for entry in _entries(row):
-        found = reviews.Result(
-            unit_id=entry.unit_id,
-            area=entry.area,
-            income=entry.income_per_month,
-            deprivations=entry.deprivations,
-            result=entry.result,
-            criterion=entry.criterion,
-            decision_number=number,
-            decision_date=day,
+    items = [
+        (
+            entry.household,
+            reviews.Result(
+                unit_id=entry.unit_id,
+                area=entry.area,
+                income=entry.income_per_month,
+                deprivations=entry.deprivations,
+                result=entry.result,
+                criterion=entry.criterion,
+                decision_number=number,
+                decision_date=day,
+            ),
         )
-        _, changed = reviews.write_record(entry.household, row.year, kind, row.standard, found, now)
-        written += changed
-    return written
+        for entry in _entries(row)
+    ]
+    return len(reviews.write_records(items, row.year, kind, row.standard, audit.utcnow()))
 
 
 def publish_preliminary(user: User, row: ReviewRound, *, ip: str | None = None) -> int:

@@ -2,11 +2,13 @@
 household status they imply. Every writer of review records (a round's preliminary and official
 results, an import) goes through ``write_record``."""
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Household, Indicator, PovertyStandard, ReviewRecord
@@ -101,21 +103,6 @@ class Result:
         return 10 * len(self.deprivations)
 
 
-def _previous_official(household_id: int, year: int) -> tuple[str | None, bool]:
-    """The household's official result of ``year - 1`` (None if not reviewed then) and whether it
-    was poor in any official review before that."""
-    rows = db.session.execute(
-        select(ReviewRecord.year, ReviewRecord.result).where(
-            ReviewRecord.household_id == household_id,
-            ReviewRecord.kind == ReviewKind.OFFICIAL,
-            ReviewRecord.year < year,
-        )
-    ).all()
-    previous = next((r.result for r in rows if r.year == year - 1), None)
-    poor_before = any(r.result == ReviewResult.POOR for r in rows if r.year < year - 1)
-    return previous, poor_before
-
-
 def record_values(standard: PovertyStandard, found: Result, moved: Transition | None) -> dict:
     """The columns of a review record that say what the review found."""
     return {
@@ -138,35 +125,83 @@ def is_same(record: ReviewRecord, values: dict, deprivations: Sequence[Indicator
     return same and sorted(i.id for i in record.deprivations) == sorted(i.id for i in deprivations)
 
 
-def write_record(
-    household: Household, year: int, kind: str, standard: PovertyStandard, found: Result, now: datetime
-) -> tuple[ReviewRecord, bool]:
-    """Create or update the household's record of ``year`` and ``kind`` (one per pair).
+#: households read per statement (an IN list stays well under SQLite's variable limit)
+CHUNK = 2000
 
-    An official record carries its transition from the year before and moves the household's
-    status. Writes nothing when the record already says the same.
-    :returns: the record, and whether anything was written.
+
+def write_records(
+    items: Sequence[tuple[Household, Result]], year: int, kind: str, standard: PovertyStandard, now: datetime
+) -> set[int]:
+    """Create or update each household's record of ``year`` and ``kind`` (one per pair; a household
+    at most once in ``items``). An official record carries its transition from the year before and
+    moves the household's status. A record that already says the same is left alone.
+
+    The records and the households' earlier official results are read a chunk at a time, not per
+    household: a commune's round, or a district's import, is a few statements.
+    :returns: the ids of the households whose record was written.
     """
-    record = db.session.scalars(
-        select(ReviewRecord).where(
-            ReviewRecord.household_id == household.id, ReviewRecord.year == year, ReviewRecord.kind == kind
-        )
-    ).first()
+    written: set[int] = set()
+    for start in range(0, len(items), CHUNK):
+        chunk = items[start : start + CHUNK]
+        ids = [household.id for household, _found in chunk]
+        stored = {
+            r.household_id: r
+            for r in db.session.scalars(
+                select(ReviewRecord)
+                .where(
+                    ReviewRecord.household_id.in_(ids), ReviewRecord.year == year, ReviewRecord.kind == kind
+                )
+                .options(selectinload(ReviewRecord.deprivations))
+            )
+        }
+        history = _official_history(ids) if kind == ReviewKind.OFFICIAL else {}
+        for household, found in chunk:
+            if _write_one(household, found, year, kind, standard, now, stored.get(household.id), history):
+                written.add(household.id)
+    db.session.flush()
+    return written
+
+
+def _official_history(household_ids: list[int]) -> dict[int, list[tuple[int, str, str | None]]]:
+    """Each household's official (year, result, criterion) triples."""
+    history: dict[int, list] = defaultdict(list)
+    rows = db.session.execute(
+        select(
+            ReviewRecord.household_id, ReviewRecord.year, ReviewRecord.result, ReviewRecord.criterion
+        ).where(ReviewRecord.household_id.in_(household_ids), ReviewRecord.kind == ReviewKind.OFFICIAL)
+    )
+    for household_id, *triple in rows:
+        history[household_id].append(tuple(triple))
+    return history
+
+
+def _write_one(household, found, year, kind, standard, now, record, history) -> bool:
     moved = None
     if kind == ReviewKind.OFFICIAL:
-        previous, poor_before = _previous_official(household.id, year)
+        earlier = [(y, r) for y, r, _c in history[household.id] if y < year]
+        previous = next((r for y, r in earlier if y == year - 1), None)
+        poor_before = any(r == ReviewResult.POOR for y, r in earlier if y < year - 1)
         moved = transition(previous, found.result, poor_before=poor_before)
     values = record_values(standard, found, moved)
-    if record is not None:
-        if is_same(record, values, found.deprivations):
-            return record, False
-    else:
+    if record is not None and is_same(record, values, found.deprivations):
+        return False
+    if record is None:
         record = ReviewRecord(household_id=household.id, year=year, kind=kind, created_at=now)
         db.session.add(record)
     for key, value in values.items():
         setattr(record, key, value)
     record.deprivations = list(found.deprivations)
-    db.session.flush()
     if kind == ReviewKind.OFFICIAL:
-        refresh_status(household)
-    return record, True
+        mine = [t for t in history[household.id] if t[0] != year] + [
+            (year, values["result"], values["criterion"])
+        ]
+        history[household.id] = mine
+        household.status, household.status_criterion, household.status_year = status_from(mine)
+    return True
+
+
+def write_record(
+    household: Household, year: int, kind: str, standard: PovertyStandard, found: Result, now: datetime
+) -> bool:
+    """``write_records`` for one household; whether anything was written."""
+    return bool(write_records([(household, found)], year, kind, standard, now))

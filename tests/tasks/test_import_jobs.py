@@ -134,7 +134,7 @@ def test_a_commit_that_breaks_half_way_writes_nothing(app, world, setup, login_a
     db.session.commit()
     before = snapshot()
     written = {"n": 0}
-    real = reviews.write_record
+    real = reviews._write_one  # each result, after the households and members are written
 
     def fail_on_the_tenth(*args, **kwargs):
         written["n"] += 1
@@ -142,7 +142,7 @@ def test_a_commit_that_breaks_half_way_writes_nothing(app, world, setup, login_a
             raise RuntimeError("disk full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(reviews, "write_record", fail_on_the_tenth)
+    monkeypatch.setattr(reviews, "_write_one", fail_on_the_tenth)
 
     with pytest.raises(RuntimeError):
         jobs.commit_import(batch.id)
