@@ -37,6 +37,7 @@ from app.models import Household, ImportBatch, Member, ReviewRecord, User
 from app.services import imports, scope, xlsx_guard
 from app.services.demo import AS_OF
 from app.services.import_workbook import read_workbook
+from app.tasks import imports as import_jobs
 from bench.cpu import CpuMeter
 from bench.database import OUT_DIR, bench_app, create_database, drop_database, migrate
 from bench.registry import code_revision, pg_database
@@ -114,13 +115,13 @@ def import_once(user_id: int, data: bytes, round_: str, results: list) -> None:
     batch_id = imports.receive(user, io.BytesIO(data), "bench.xlsx").id
     db.session.commit()
     db.session.remove()
-    status = timed(f"parse job, {round_}", results, partial(imports.parse, batch_id))
+    status = timed(f"parse job, {round_}", results, partial(import_jobs.parse, batch_id))
     db.session.remove()
     assert status == "ready", db.session.get(ImportBatch, batch_id).problems[:5]
     imports.confirm(db.session.get(User, user_id), db.session.get(ImportBatch, batch_id))
     db.session.commit()
     db.session.remove()
-    timed(f"commit job, {round_}", results, partial(imports.commit, batch_id))
+    timed(f"commit job, {round_}", results, partial(import_jobs.commit, batch_id))
     db.session.remove()
     print(f"  {round_}: {db.session.get(ImportBatch, batch_id).counts}")
 
