@@ -23,7 +23,6 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from app.extensions import db
 from app.models import (
-    AdminUnit,
     Household,
     Indicator,
     MeetingMinutes,
@@ -38,7 +37,7 @@ from app.models import (
     review_entry_deprivations,
 )
 from app.models.reviews import ReviewKind, RoundStage, RoundType
-from app.services import evidence, scope
+from app.services import evidence, review_rounds, scope
 from app.services.classification import Lines, classify
 from app.services.reviews import status_from, transition
 
@@ -163,7 +162,7 @@ class DemoReviews:
         share = RECORDING.get(commune.code, 1.0)
         recorded = households[: round(len(households) * share)]
         entries = self.entries(row, recorded, datetime(YEAR, 10, 1 + n % 14, 9, 0))
-        villages = self.villages(commune)
+        villages = review_rounds.villages_of(row)
         finished = commune.code in FINISHED
         if stage == "open":
             self.meetings(row, villages[: len(villages) // 2], minutes=1)
@@ -313,20 +312,8 @@ class DemoReviews:
 
     # -- the procedure ------------------------------------------------------------------------------
 
-    @staticmethod
-    def villages(commune: scope.Unit) -> list[AdminUnit]:
-        index = scope.unit_index()
-        ids = [
-            i
-            for i in index.subtree(commune.id)
-            if index.units[i].kind == "village" and index.units[i].is_valid_on(date(YEAR, 12, 31))
-        ]
-        return list(
-            db.session.scalars(select(AdminUnit).where(AdminUnit.id.in_(ids)).order_by(AdminUnit.name))
-        )
-
     def meetings(
-        self, row: ReviewRound, villages: list[AdminUnit], *, minutes: int, missing_last: bool = False
+        self, row: ReviewRound, villages: list[scope.Unit], *, minutes: int, missing_last: bool = False
     ) -> None:
         for k, village in enumerate(villages):
             attendees = self.rng.randint(38, 120)

@@ -81,6 +81,14 @@ class Page:
     #: True when ``total`` is a floor: a text search stopped counting there
     more: bool = False
 
+    @classmethod
+    def of(cls, items: list, page: int, per_page: int) -> "Page":
+        """One page of a list held in memory, the page number kept within the pages there are."""
+        found = cls(total=len(items), page=max(1, page), per_page=per_page)
+        found.page = min(found.page, found.pages)
+        found.items = items[(found.page - 1) * per_page : found.page * per_page]
+        return found
+
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))

@@ -33,7 +33,7 @@ from xlsxwriter import Workbook
 from app.models.households import ETHNICITIES
 from app.services import clock
 from app.services.households import CITIZEN_ID_RE
-from app.services.text import MAX_INCOME, fold, parse_amount
+from app.services.text import MAX_INCOME, N_, fold, parse_amount
 
 #: problems kept per sheet and stored per batch (``problem_count`` keeps the true total)
 MAX_PROBLEMS = 1000
@@ -42,11 +42,6 @@ INSTRUCTIONS = "Hướng dẫn"
 TEMPLATE_ROWS = 20_000
 
 Progress = Callable[[int, int], None]
-
-
-def N_(msgid: str) -> str:
-    """Marks a msgid for extraction (a default pybabel keyword); translated when shown."""
-    return msgid
 
 
 UNREADABLE = N_(

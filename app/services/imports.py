@@ -40,7 +40,7 @@ from app.models import (
     User,
 )
 from app.models.imports import ImportStatus as S
-from app.models.reviews import ReviewKind, ReviewResult, RoundType
+from app.models.reviews import ReviewKind, RoundType
 from app.services import audit, clock, evidence, reviews, scope, xlsx_guard
 from app.services.classification import Lines, classify
 from app.services.households import MEMBER_FIELDS, Page, rebuild_search_text
@@ -102,10 +102,6 @@ NOT_INDICATORS = N_(
 UNDER_REVIEW = N_(
     "The review of %(year)s of this household's commune is run in the application: its results come from"
     " the review round and its decision, not from a file."
-)
-INTERRUPTED_READ = N_("The check stopped before the end (its worker was lost). Upload the file again.")
-INTERRUPTED_WRITE = N_(
-    "The writing stopped before the end (its worker was lost); nothing was written. Confirm again."
 )
 DUPLICATE_REVIEW = N_("This household's result of the same year and kind is already in row %(other)s.")
 
@@ -176,10 +172,7 @@ def history(user: User, page: int) -> Page:
 
 def problem_page(batch: ImportBatch, page: int) -> Page:
     """One page of the batch's stored problems (at most MAX_PROBLEMS of ``problem_count``)."""
-    stored = batch.problems or []
-    page = min(max(1, page), max(1, -(-len(stored) // PROBLEMS_PER_PAGE)))
-    start = (page - 1) * PROBLEMS_PER_PAGE
-    return Page(stored[start : start + PROBLEMS_PER_PAGE], len(stored), page, PROBLEMS_PER_PAGE)
+    return Page.of(batch.problems or [], page, PROBLEMS_PER_PAGE)
 
 
 def earlier_import(user: User, batch: ImportBatch) -> ImportBatch | None:
@@ -735,7 +728,7 @@ def _renames(checked: Checked, households: list[Change]) -> list[Change]:
 
 
 def _review_changes(checked: Checked, homes: dict[str, tuple[int, str]]) -> list[ReviewChange]:
-    """Each result classified under its year's standard, with the transition ``write_record`` will
+    """Each result classified under its year's standard, with the transition ``write_records`` will
     compute (rows in year order: an earlier official result of the file counts for a later one)."""
     officials = {code: dict(years) for code, years in checked.registry.officials.items()}
     changes = []
@@ -769,14 +762,12 @@ def _transition(officials: dict[int, str], row: ReviewRow, result: str):
     file's); an official row becomes one of them."""
     if row.kind != ReviewKind.OFFICIAL:
         return None
-    previous = officials.get(row.year - 1)
-    poor_before = any(r == ReviewResult.POOR for year, r in officials.items() if year < row.year - 1)
     officials[row.year] = str(result)
-    return reviews.transition(previous, result, poor_before=poor_before)
+    return reviews.transition_from(officials, row.year, result)
 
 
 def _same_record(record: ReviewRecord, standard, found: reviews.Result, moved) -> bool:
-    """Whether ``write_record`` would leave ``record`` as it is (its own comparison)."""
+    """Whether ``write_records`` would leave ``record`` as it is (its own comparison)."""
     return reviews.is_same(record, reviews.record_values(standard, found, moved), found.deprivations)
 
 

@@ -139,16 +139,17 @@ def _check_day(row: ReviewRound, day: date, field_name: str, *, earliest: date |
         raise RoundError(field_name, "date_outside_round")
 
 
-def villages_of(row: ReviewRound) -> list[AdminUnit]:
-    """The villages of the round's commune as they stood in its year."""
-    index = scope.unit_index()
-    on = date(row.year, 12, 31)
-    ids = [
-        unit_id
-        for unit_id in index.subtree(row.unit_id)
-        if index.units[unit_id].kind == "village" and index.units[unit_id].is_valid_on(on)
-    ]
-    return list(db.session.scalars(select(AdminUnit).where(AdminUnit.id.in_(ids)).order_by(AdminUnit.name)))
+def villages_of(row: ReviewRound) -> list[scope.Unit]:
+    """The villages of the round's commune as they stood in its year, by name (from the unit
+    index: no query)."""
+    index, on = scope.unit_index(), date(row.year, 12, 31)
+    villages = (index.units[i] for i in index.subtree(row.unit_id))
+    return sorted((v for v in villages if v.kind == "village" and v.is_valid_on(on)), key=lambda v: v.name)
+
+
+def village_of(row: ReviewRound, village_id: int) -> scope.Unit | None:
+    """One of the round's villages, or None when ``village_id`` is not one."""
+    return next((v for v in villages_of(row) if v.id == village_id), None)
 
 
 def round_households(row: ReviewRound) -> Select:
@@ -226,9 +227,7 @@ def record_entry(
             if result == ReviewResult.POOR
             else None
         )
-    entry = db.session.scalars(
-        select(ReviewEntry).where(ReviewEntry.round_id == row.id, ReviewEntry.household_id == household.id)
-    ).first()
+    entry = entry_of(row, household)
     before = _entry_snapshot(entry)
     if entry is None:
         entry = ReviewEntry(round_id=row.id, household_id=household.id)
@@ -354,7 +353,7 @@ def save_meeting(
     :raises RoundError: not a village of the round; counts impossible; a date in the future.
     """
     _editable(row)
-    if village_id not in {v.id for v in villages_of(row)}:
+    if village_of(row, village_id) is None:
         raise RoundError("village", "village_out_of_scope")
     if attendees < 1:
         raise RoundError("attendees", "attendees_positive")
@@ -623,9 +622,6 @@ def entry_counts(round_ids: list[int]) -> dict[int, int]:
         .group_by(ReviewEntry.round_id)
     )
     return dict(rows.all())
-
-
-STATES = ("todo", "done", "overridden")
 
 
 def _household_rows(row: ReviewRound, query: str, state: str) -> Select:

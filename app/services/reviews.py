@@ -1,9 +1,9 @@
 """Review records: the standard of a year, writing a result, transitions between years and the
 household status they imply. Every writer of review records (a round's preliminary and official
-results, an import) goes through ``write_record``."""
+results, an import) goes through ``write_records``."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -175,13 +175,18 @@ def _official_history(household_ids: list[int]) -> dict[int, list[tuple[int, str
     return history
 
 
+def transition_from(officials: Mapping[int, str], year: int, result: str) -> Transition | None:
+    """The transition of ``year``'s official result, from the household's official results of
+    other years (year → result): the one of ``year - 1``, and whether it was poor before that."""
+    previous = officials.get(year - 1)
+    poor_before = any(r == ReviewResult.POOR for y, r in officials.items() if y < year - 1)
+    return transition(previous, result, poor_before=poor_before)
+
+
 def _write_one(household, found, year, kind, standard, now, record, history) -> bool:
     moved = None
     if kind == ReviewKind.OFFICIAL:
-        earlier = [(y, r) for y, r, _c in history[household.id] if y < year]
-        previous = next((r for y, r in earlier if y == year - 1), None)
-        poor_before = any(r == ReviewResult.POOR for y, r in earlier if y < year - 1)
-        moved = transition(previous, found.result, poor_before=poor_before)
+        moved = transition_from({y: r for y, r, _c in history[household.id]}, year, found.result)
     values = record_values(standard, found, moved)
     if record is not None and is_same(record, values, found.deprivations):
         return False
@@ -198,10 +203,3 @@ def _write_one(household, found, year, kind, standard, now, record, history) -> 
         history[household.id] = mine
         household.status, household.status_criterion, household.status_year = status_from(mine)
     return True
-
-
-def write_record(
-    household: Household, year: int, kind: str, standard: PovertyStandard, found: Result, now: datetime
-) -> bool:
-    """``write_records`` for one household; whether anything was written."""
-    return bool(write_records([(household, found)], year, kind, standard, now))

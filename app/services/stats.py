@@ -76,24 +76,27 @@ def _official_years_down(user: User, *, complete: bool = True) -> Iterator[int]:
         year = db.session.scalar(select(func.max(ReviewRecord.year)).where(ReviewRecord.year < year))
 
 
-def unfinished_years(user: User) -> frozenset[int]:
-    """The years whose review is under way in the scope: a year in which some commune has a review
-    round, and some commune of the scope (as the units stood that year) has not finished it
-    (``finished_communes``). A year without any round (results recorded before the application,
-    or imported) is complete."""
+def reviews_under_way(user: User) -> dict[int, frozenset[int]]:
+    """The years whose review is under way in the scope, each with the communes that finished it:
+    a year in which some commune has a review round, and some commune of the scope (as the units
+    stood that year) has not finished it (``finished_communes``). A year without any round
+    (results recorded before the application, or imported) is complete."""
     years = db.session.scalars(
         select(ReviewRound.year).where(scope.scope_clause(ReviewRound, user)).distinct()
     ).all()
-    index, allowed = scope.unit_index(), scope.scope_unit_ids(user)
-    unfinished = set()
+    index = scope.unit_index()
+    communes = [index.units[i] for i in scope.scope_unit_ids(user) if index.units[i].is_commune_level]
+    under_way = {}
     for year in years:
-        done, on = set(finished_communes(user, year)), date(year, 12, 31)
-        if any(
-            index.units[i].is_commune_level and index.units[i].is_valid_on(on) and i not in done
-            for i in allowed
-        ):
-            unfinished.add(year)
-    return frozenset(unfinished)
+        done, on = frozenset(finished_communes(user, year)), date(year, 12, 31)
+        if any(c.is_valid_on(on) and c.id not in done for c in communes):
+            under_way[year] = done
+    return under_way
+
+
+def unfinished_years(user: User) -> frozenset[int]:
+    """The years whose review is under way in the scope (``reviews_under_way``)."""
+    return frozenset(reviews_under_way(user))
 
 
 def finished_communes(user: User, year: int) -> list[int]:

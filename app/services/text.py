@@ -6,6 +6,11 @@ import unicodedata
 _SPACES = re.compile(r"\s+")
 
 
+def N_(msgid: str) -> str:
+    """Marks a msgid for extraction (a default pybabel keyword); translated when shown."""
+    return msgid
+
+
 def fold(text: str | None) -> str:
     """Lower-case ``text`` and strip Vietnamese diacritics ("Nguyễn Văn Đức" → "nguyen van duc")."""
     if not text:

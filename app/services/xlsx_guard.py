@@ -25,6 +25,8 @@ from xml.etree import ElementTree
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext
 
+from app.services.text import N_
+
 MAX_BYTES = 10 * 1024 * 1024
 MAX_UNPACKED = 100 * 1024 * 1024
 MAX_ENTRIES = 2000
@@ -41,11 +43,6 @@ NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 MACRO_PARTS = ("xl/vbaproject.bin", "xl/macrosheets/", "xl/dialogsheets/")  # OPC names ignore case
 MACRO_TOKENS = (b"macroenabled", b"vbaproject")  # searched in the lower-cased [Content_Types].xml
 ENTITY_TOKENS = (b"<!DOCTYPE", b"<!ENTITY")
-
-
-def N_(msgid: str) -> str:
-    """Marks a msgid for extraction (N_ is one of pybabel's default keywords); translated when shown."""
-    return msgid
 
 
 MESSAGES: dict[str, str] = {

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from app import labels
 from app.forms import MultiCheckboxField
-from app.models.reviews import RequestOutcome, ReviewResult, RoundType
+from app.models.reviews import RequestOutcome, ReviewResult
 from app.services.text import MAX_INCOME, parse_amount
 
 
@@ -94,6 +94,3 @@ class ProcessRequestForm(FlaskForm):
 class RecogniseForm(FlaskForm):
     decision_number = StringField(_l("Decision number"), validators=[DataRequired(), Length(max=64)])
     decision_date = DateField(_l("Decision date"), validators=[DataRequired()])
-
-
-ROUND_TYPE_VALUES = tuple(t.value for t in RoundType)

@@ -3,6 +3,7 @@ official results), the preview of a new standard, and the movements between two 
 (``?unit=<code>&from=<year>&to=<year>&kind=<kind>&page=<n>``), within the scope."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from flask import (
@@ -59,13 +60,28 @@ def _years(years: list[int]) -> tuple[int | None, int | None]:
     return first, last
 
 
-def _finished_communes(unfinished: list[int]) -> list[int] | None:
-    """While a compared year's periodic review is under way, the communes that finished it (in
-    every such year): only they are compared. None when both years are complete."""
-    if not unfinished:
-        return None
-    finished = [set(stats.finished_communes(current_user, year)) for year in unfinished]
-    return sorted(set.intersection(*finished))
+@dataclass
+class _Compared:
+    """What the movements page and its export compare: two official years among ``years``, in a
+    unit; while a year's review is under way somewhere (``unfinished``), only the ``communes``
+    that finished every such year (None: both years complete)."""
+
+    years: list[int]
+    first: int | None
+    last: int | None
+    unit: scope.Unit
+    unfinished: list[int]
+    communes: list[int] | None
+
+
+def _compared() -> _Compared:
+    years = stats.official_years(current_user, complete=False)
+    first, last = _years(years)
+    unit = scope.unit_in_scope_or_404(current_user, request.args.get("unit"), last)
+    under_way = stats.reviews_under_way(current_user)
+    unfinished = sorted(under_way.keys() & {first, last})
+    communes = sorted(frozenset.intersection(*(under_way[y] for y in unfinished))) if unfinished else None
+    return _Compared(years, first, last, unit, unfinished, communes)
 
 
 @bp.route("/movements")
@@ -73,26 +89,28 @@ def _finished_communes(unfinished: list[int]) -> list[int] | None:
 def movements():
     """How the households of a unit moved between two official reviews: counts by kind, by commune,
     ethnicity and cause, the households of one kind, and the year's preliminary → official changes."""
-    years = stats.official_years(current_user, complete=False)
-    first, last = _years(years)
-    unit = scope.unit_in_scope_or_404(current_user, request.args.get("unit"), last)
+    compared = _compared()
+    first, last, unit = compared.first, compared.last, compared.unit
     kinds = list(movement_service.KINDS)
     kind = request.args.get("kind") if request.args.get("kind") in kinds else None
-    context = {"unit": unit, "years": years, "first": first, "last": last, "kinds": kinds, "kind": kind}
-    context["unfinished"] = sorted(stats.unfinished_years(current_user) & {first, last})
-    communes = _finished_communes(context["unfinished"])
-    context["compared"] = [scope.unit_index().units[c].name for c in communes or ()]
+    context = {
+        "unit": unit,
+        "years": compared.years,
+        "first": first,
+        "last": last,
+        "kinds": kinds,
+        "kind": kind,
+    }
+    context["unfinished"] = compared.unfinished
+    context["compared"] = [scope.unit_index().units[c].name for c in compared.communes or ()]
     kinds_of_units = ("province", "district", "commune", "town", "ward")
     context["units"] = scope.current_units_in_scope(current_user, kinds_of_units)
     if first is None or last is None:
         return render_template("reviews/movements.html", found=None, **context)
-    found = movement_service.movements(current_user, unit, first, last, communes=communes)
+    found = movement_service.movements(current_user, unit, first, last, communes=compared.communes)
     moved = movement_service.households(found, _cause_names(), current_user)
     listed = [m for m in moved if kind is None or m.kind == kind]
-    page_number = max(1, request.args.get("page", 1, type=int))
-    page = Page(total=len(listed), page=page_number, per_page=PER_PAGE)
-    page.page = min(page.page, page.pages)
-    page.items = listed[(page.page - 1) * PER_PAGE : page.page * PER_PAGE]
+    page = Page.of(listed, request.args.get("page", 1, type=int), PER_PAGE)
     return render_template(
         "reviews/movements.html",
         found=found,
@@ -111,14 +129,12 @@ def movements():
 def movements_export():
     """The households of the movements page (of one kind, with ``kind=``) as XLSX or CSV."""
     fmt = downloads.requested_format()
-    years = stats.official_years(current_user, complete=False)
-    first, last = _years(years)
-    unit = scope.unit_in_scope_or_404(current_user, request.args.get("unit"), last)
+    compared = _compared()
+    first, last = compared.first, compared.last
     if first is None or last is None:
         abort(404)
     kind = request.args.get("kind")
-    communes = _finished_communes(sorted(stats.unfinished_years(current_user) & {first, last}))
-    found = movement_service.movements(current_user, unit, first, last, communes=communes)
+    found = movement_service.movements(current_user, compared.unit, first, last, communes=compared.communes)
     names = labels.translated().TRANSITIONS
     header = [_("Code"), _("Head of household"), _("Commune"), _("Ethnicity"), _("Causes"), _("Movement")]
     rows = [
@@ -373,7 +389,7 @@ def classify_preview(round_id: int, household_id: int):
 def meeting(round_id: int, village_id: int):
     """A village's meeting: date, attendance and agreement, and its two signed minutes."""
     row = _round(round_id)
-    village = next((v for v in review_rounds.villages_of(row) if v.id == village_id), None)
+    village = review_rounds.village_of(row, village_id)
     if village is None:
         abort(404)
     current = review_rounds.meeting_of(row, village_id)
@@ -419,7 +435,7 @@ def _meeting_page(row, village, current, form, minutes_form, status=200):
 @require_role(*EDITORS)
 def add_minutes(round_id: int, village_id: int):
     row = _round(round_id)
-    village = next((v for v in review_rounds.villages_of(row) if v.id == village_id), None)
+    village = review_rounds.village_of(row, village_id)
     current = review_rounds.meeting_of(row, village_id)
     if village is None or current is None:
         abort(404)
@@ -549,11 +565,7 @@ def standard_preview():
     found = standard_preview_service.preview(current_user, unit, year) if year else None
     page = None
     if found is not None:
-        page = Page(
-            total=len(found.changes), page=max(1, request.args.get("page", 1, type=int)), per_page=PER_PAGE
-        )
-        page.page = min(page.page, page.pages)
-        page.items = found.changes[(page.page - 1) * PER_PAGE : page.page * PER_PAGE]
+        page = Page.of(found.changes, request.args.get("page", 1, type=int), PER_PAGE)
     return render_template(
         "reviews/standard_preview.html",
         years=years,
