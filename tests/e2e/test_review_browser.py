@@ -98,6 +98,7 @@ def test_a_commune_finishes_its_review_and_the_district_sees_the_movements(
     screenshot(page, "review-recognised.png")
 
     page.get_by_role("link", name="Xem biến động").click()
+    page.wait_for_url("**/reviews/movements?**")  # the commune's own, before asking for the district's
     page.goto("/reviews/movements?unit=063&from=2019&to=2020")
     notice = page.locator(".alert-warning")
     expect(notice).to_contain_text("Xã Cẩm Giàng")
