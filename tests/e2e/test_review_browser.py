@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import AdminUnit, MeetingMinutes, ReviewRecord, ReviewRound, VillageMeeting
 from app.services import review_rounds
 from app.services.reviews import refresh_status
+from tests.e2e.conftest import TIMEOUT_MS, VIEWPORT
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -62,7 +63,7 @@ def cam_giang(demo_app):
 
 
 def test_a_commune_finishes_its_review_and_the_district_sees_the_movements(
-    page, console, login, screenshot, cam_giang
+    page, console, login, screenshot, cam_giang, browser, live_server
 ):
     login(page, "staff.camgiang")
     page.goto(f"/reviews/{cam_giang}")
@@ -85,24 +86,33 @@ def test_a_commune_finishes_its_review_and_the_district_sees_the_movements(
     page.get_by_role("button", name="Lưu thời gian niêm yết").click()
     expect(page.locator(".alert-success")).to_contain_text("niêm yết công khai")
     expect(checklist.locator("li.todo")).to_have_count(0)
-    page.context.clear_cookies()
 
-    login(page, "manager")
-    page.goto(f"/reviews/{cam_giang}")
-    page.fill("#decision_number", "195/QĐ-UBND")
-    page.fill("#decision_date", "2020-12-15")
-    page.once("dialog", lambda dialog: dialog.accept())  # hx-confirm asks first
-    page.get_by_role("button", name="Công nhận kết quả chính thức").click()
-    expect(page.locator(".alert-success")).to_contain_text("Đã công nhận kết quả chính thức")
-    expect(page.locator("h1 + p .badge")).to_have_text("Đã công nhận chính thức")
-    screenshot(page, "review-recognised.png")
+    # the manager in a browser of their own (as another person would be)
+    manager = browser.new_context(viewport=VIEWPORT, base_url=live_server, locale="vi-VN")
+    manager.set_default_timeout(TIMEOUT_MS)
+    manager.on("console", console.on_console)
+    manager.on("weberror", console.on_weberror)
+    try:
+        manager_page = manager.new_page()
+        login(manager_page, "manager")
+        manager_page.goto(f"/reviews/{cam_giang}")
+        manager_page.fill("#decision_number", "195/QĐ-UBND")
+        manager_page.fill("#decision_date", "2020-12-15")
+        manager_page.once("dialog", lambda dialog: dialog.accept())  # hx-confirm asks first
+        manager_page.get_by_role("button", name="Công nhận kết quả chính thức").click()
+        expect(manager_page.locator(".alert-success")).to_contain_text("Đã công nhận kết quả chính thức")
+        expect(manager_page.locator("h1 + p .badge")).to_have_text("Đã công nhận chính thức")
+        screenshot(manager_page, "review-recognised.png")
 
-    page.get_by_role("link", name="Xem biến động").click()
-    page.wait_for_url("**/reviews/movements?**")  # the commune's own, before asking for the district's
-    page.goto("/reviews/movements?unit=063&from=2019&to=2020")
-    notice = page.locator(".alert-warning")
-    expect(notice).to_contain_text("Xã Cẩm Giàng")
-    counts = page.locator("#kind-counts tbody td.num").all_inner_texts()
-    assert sum(int(re.sub(r"\D", "", c)) for c in counts) > 0
-    screenshot(page, "review-movements.png")
+        # the commune's own movements first, loaded before asking for the district's
+        manager_page.get_by_role("link", name="Xem biến động").click()
+        manager_page.wait_for_url("**/reviews/movements?**")
+        manager_page.goto("/reviews/movements?unit=063&from=2019&to=2020")
+        notice = manager_page.locator(".alert-warning")
+        expect(notice).to_contain_text("Xã Cẩm Giàng")
+        counts = manager_page.locator("#kind-counts tbody td.num").all_inner_texts()
+        assert sum(int(re.sub(r"\D", "", c)) for c in counts) > 0
+        screenshot(manager_page, "review-movements.png")
+    finally:
+        manager.close()
     console.assert_clean()
